@@ -1,0 +1,39 @@
+import { ErrorCode, isWeftError } from "../errors.js";
+
+/** HTTP status of each core error code a request can end with. */
+const statusByCode: Record<string, number> = {
+  [ErrorCode.HTTP_BODY_TOO_LARGE]: 413,
+  [ErrorCode.HTTP_JSON_INVALID]: 400,
+  [ErrorCode.HTTP_BAD_REQUEST]: 400,
+  [ErrorCode.HTTP_NOT_FOUND]: 404,
+  [ErrorCode.HTTP_UNAUTHORIZED]: 401,
+  [ErrorCode.ID_INVALID]: 400,
+  [ErrorCode.FILTER_INVALID]: 400,
+  [ErrorCode.CLASS_UNKNOWN]: 422,
+  [ErrorCode.OBJECT_INVALID]: 422,
+  [ErrorCode.WRITE_REJECTED]: 422,
+  [ErrorCode.VECTORIZER_FAILED]: 503,
+  [ErrorCode.WRITE_RETRYABLE]: 503,
+  [ErrorCode.HOST_STOPPING]: 503,
+};
+
+/** The response of a failed request: status and JSON body `{ error: { code, message, ... } }`. */
+export function errorResponse(error: unknown): { status: number; body: { error: Record<string, unknown> } } {
+  if (!isWeftError(error)) {
+    return { status: 500, body: { error: { code: "WEFT_ERR_INTERNAL", message: "internal error; see the host log" } } };
+  }
+  const status = statusByCode[error.code] ?? (error.retryable ? 503 : 500);
+  const { problems, position, property } = error.details as Record<string, unknown>;
+  return {
+    status,
+    body: {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(problems ? { problems } : {}),
+        ...(position !== undefined ? { position } : {}),
+        ...(property !== undefined ? { property } : {}),
+      },
+    },
+  };
+}

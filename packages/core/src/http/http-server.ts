@@ -1,0 +1,213 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { AddressInfo } from "node:net";
+import FindMyWay, { type HTTPMethod } from "find-my-way";
+import type { Logger } from "pino";
+import { ErrorCode, WeftError } from "../errors.js";
+import type { ApiKeyAuth } from "./auth.js";
+import { readJson } from "./body.js";
+import { errorResponse } from "./http-error.js";
+import { sendJson } from "./send.js";
+
+/** What a route handler gets. */
+export interface RouteContext {
+  request: IncomingMessage;
+  response: ServerResponse;
+  params: Record<string, string | undefined>;
+  query: URLSearchParams;
+  /** Reads the body as JSON within the host's body limit. */
+  json(): Promise<unknown>;
+  /** Sends a JSON response. */
+  send(status: number, body: unknown): void;
+}
+
+/** A route a plugin or the host adds to the server. */
+export interface RouteDefinition {
+  method: HTTPMethod | HTTPMethod[];
+  url: string;
+  /**
+   * `host` (default): the host checks the API key before the handler runs.
+   * `none`: open to all, like `/healthz`. `self`: the route authenticates
+   * inside its own protocol with `host.authenticate()`.
+   */
+  auth?: "host" | "none" | "self";
+  /** The plugin that added it, for logs. */
+  plugin?: string;
+  handler(context: RouteContext): unknown;
+}
+
+/** A WebSocket (or other) upgrade handler on one path; it authenticates inside its protocol. */
+export interface UpgradeDefinition {
+  path: string;
+  plugin?: string;
+  handler(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** Options of the {@link HttpServer}. */
+export interface HttpServerOptions {
+  logger: Logger;
+  auth: ApiKeyAuth;
+  bodyLimit: number;
+  corsOrigins: string[];
+}
+
+/** The host's one HTTP server: routing, auth, CORS, body limits, JSON errors and upgrades. */
+export class HttpServer {
+  readonly #router = FindMyWay({
+    ignoreTrailingSlash: true,
+    caseSensitive: true,
+    defaultRoute: (request, response) => this.#notFound(request, response as ServerResponse),
+  });
+  readonly #upgrades = new Map<string, UpgradeDefinition>();
+  readonly #options: HttpServerOptions;
+  readonly #server: Server;
+  #inFlight = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: HttpServerOptions) {
+    this.#options = options;
+    this.#server = createServer((request, response) => void this.#handle(request, response));
+    this.#server.on("upgrade", (request, socket, head) => this.#upgrade(request, socket, head));
+    this.#server.on("clientError", (_error, socket) => socket.destroy());
+  }
+
+  /** The underlying Node server, for protocols that attach to it. */
+  get server(): Server {
+    return this.#server;
+  }
+
+  /** `http://host:port` once listening. */
+  get url(): string | undefined {
+    const address = this.#server.address() as AddressInfo | null;
+    if (!address) return undefined;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  route(definition: RouteDefinition): void {
+    const methods = Array.isArray(definition.method) ? definition.method : [definition.method];
+    for (const method of methods) {
+      if (this.#router.hasRoute(method, definition.url)) {
+        throw new WeftError(ErrorCode.HTTP_ROUTE_DUPLICATE, `route ${method} ${definition.url} is already registered; plugin ${definition.plugin ?? "host"} must use another path`, {
+          details: { method, url: definition.url, plugin: definition.plugin },
+        });
+      }
+      this.#router.on(method, definition.url, (request, response, params) =>
+        this.#run(definition, request, response as ServerResponse, params as Record<string, string | undefined>),
+      );
+    }
+  }
+
+  upgrade(definition: UpgradeDefinition): void {
+    if (this.#upgrades.has(definition.path)) {
+      throw new WeftError(ErrorCode.HTTP_ROUTE_DUPLICATE, `upgrade path ${definition.path} is already registered`, { details: { path: definition.path } });
+    }
+    this.#upgrades.set(definition.path, definition);
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting connections; in-flight requests finish. */
+  stopAccepting(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#server.listening) return resolve();
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+    });
+  }
+
+  /** Waits until no request is running. */
+  async drain(): Promise<void> {
+    if (this.#inFlight === 0) return;
+    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Closes every connection still open, upgraded sockets included. */
+  closeAll(): void {
+    this.#server.closeAllConnections();
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    this.#applyCors(request, response);
+    if (request.method === "OPTIONS" && request.headers["access-control-request-method"]) {
+      response.writeHead(204, {
+        "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+        "access-control-allow-headers": "authorization, content-type",
+        "access-control-max-age": "600",
+      });
+      return void response.end();
+    }
+    this.#router.lookup(request, response);
+  }
+
+  async #run(definition: RouteDefinition, request: IncomingMessage, response: ServerResponse, params: Record<string, string | undefined>): Promise<void> {
+    this.#inFlight += 1;
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const context: RouteContext = {
+      request,
+      response,
+      params,
+      query: url.searchParams,
+      json: () => readJson(request, this.#options.bodyLimit),
+      send: (status, body) => sendJson(response, status, body),
+    };
+
+    try {
+      if ((definition.auth ?? "host") === "host" && !this.#options.auth.authenticate(request.headers.authorization)) {
+        throw new WeftError(ErrorCode.HTTP_UNAUTHORIZED, "missing or invalid API key; send Authorization: Bearer <key>");
+      }
+      await definition.handler(context);
+    } catch (error) {
+      this.#sendError(error, request, response, definition);
+    } finally {
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  #sendError(error: unknown, request: IncomingMessage, response: ServerResponse, definition: RouteDefinition): void {
+    const { status, body } = errorResponse(error);
+    const log = { err: error, method: request.method, url: request.url, plugin: definition.plugin, status };
+    if (status >= 500) this.#options.logger.error(log, "request failed");
+    else this.#options.logger.debug(log, "request rejected");
+
+    if (response.headersSent) return void response.destroy();
+    if (status === 401) response.setHeader("www-authenticate", 'Bearer realm="weft"');
+    // The body may not have been read; close so the client does not keep sending it.
+    if (status === 413) response.setHeader("connection", "close");
+    sendJson(response, status, body);
+  }
+
+  #notFound(request: IncomingMessage, response: ServerResponse): void {
+    sendJson(response, 404, { error: { code: ErrorCode.HTTP_NOT_FOUND, message: `no route ${request.method} ${request.url}` } });
+  }
+
+  #applyCors(request: IncomingMessage, response: ServerResponse): void {
+    const origin = request.headers.origin;
+    const allowed = this.#options.corsOrigins;
+    if (!origin || allowed.length === 0) return;
+    if (allowed.includes("*") || allowed.includes(origin)) {
+      response.setHeader("access-control-allow-origin", allowed.includes("*") ? "*" : origin);
+      response.setHeader("vary", "Origin");
+    }
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const definition = this.#upgrades.get(path);
+    if (!definition) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    definition.handler(request, socket, head);
+  }
+}
+

@@ -1,0 +1,87 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import semver from "semver";
+import { ErrorCode, WeftError } from "../errors.js";
+import { isPlugin, type Plugin } from "./define-plugin.js";
+import { builtinPlugins } from "./builtin-plugins.js";
+import { coreVersion } from "../version.js";
+
+/** Short names `use:` accepts for weft's own packages. */
+export const shortNames: Readonly<Record<string, string>> = {
+  sqlite: "@weft/store-sqlite",
+  "store-sqlite": "@weft/store-sqlite",
+  "source-kafka": "@weft/source-kafka",
+  "sink-cdc": "@weft/sink-cdc",
+  subscriptions: "@weft/subscriptions",
+  triggers: "@weft/triggers",
+  webhook: "@weft/action-webhook",
+  "action-webhook": "@weft/action-webhook",
+};
+
+/**
+ * Finds the module file of a `use:` value: a relative or absolute path
+ * (against the config's folder), or a package name resolved from the config's
+ * folder first and then from `fallbackDirs`. Returns undefined when not found.
+ */
+export function resolvePluginFile(use: string, configDir: string, fallbackDirs: readonly string[] = []): string | undefined {
+  const isPath = use.startsWith(".") || isAbsolute(use);
+  const specifier = isPath ? resolve(configDir, use) : (shortNames[use] ?? use);
+
+  for (const dir of [configDir, ...fallbackDirs]) {
+    try {
+      return createRequire(join(dir, "noop.js")).resolve(specifier);
+    } catch {
+      // Try the next folder.
+    }
+    if (isPath) break;
+  }
+  return isPath && existsSync(specifier) ? specifier : undefined;
+}
+
+/**
+ * Loads the plugin a `use:` value names and checks that it is a weft plugin
+ * made for this version of core.
+ */
+export async function loadPlugin(use: string, configDir: string, fallbackDirs: readonly string[] = []): Promise<Plugin> {
+  const builtin = builtinPlugins[use];
+  if (builtin) return builtin;
+
+  const file = resolvePluginFile(use, configDir, fallbackDirs);
+  if (!file) {
+    const hint = use.startsWith(".") ? `no file at ${resolve(configDir, use)}` : `install it next to the config (npm install ${shortNames[use] ?? use})`;
+    throw new WeftError(ErrorCode.PLUGIN_NOT_FOUND, `plugin "${use}" not found: ${hint}`, { details: { use, configDir } });
+  }
+
+  let module: Record<string, unknown>;
+  try {
+    module = await import(pathToFileURL(file).href);
+  } catch (error) {
+    throw new WeftError(ErrorCode.PLUGIN_INVALID, `plugin "${use}" failed to load from ${file}: ${(error as Error).message}`, {
+      cause: error,
+      details: { use, file },
+    });
+  }
+
+  const plugin = isPlugin(module.default) ? module.default : isPlugin(module.plugin) ? module.plugin : undefined;
+  if (!plugin) {
+    throw new WeftError(ErrorCode.PLUGIN_INVALID, `module ${file} (use "${use}") has no plugin as default export; export definePlugin({ ... }) as default`, {
+      details: { use, file },
+    });
+  }
+  checkCoreRange(plugin);
+  return plugin;
+}
+
+/** Checks the `@weft/core` range a plugin declares against the running core. */
+export function checkCoreRange(plugin: Plugin): void {
+  if (plugin.core === undefined) return;
+  if (semver.satisfies(coreVersion, plugin.core, { includePrerelease: true })) return;
+
+  throw new WeftError(
+    ErrorCode.PLUGIN_CORE_VERSION,
+    `plugin ${plugin.name} ${plugin.version} needs @weft/core ${plugin.core}, but this host runs ${coreVersion}; install a matching version of either`,
+    { details: { plugin: plugin.name, range: plugin.core, coreVersion } },
+  );
+}

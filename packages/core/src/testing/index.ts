@@ -1,0 +1,1 @@
+export { runStoreContract, contractClass, type ContractTest } from "./store-contract.js";
