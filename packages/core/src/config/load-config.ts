@@ -170,6 +170,8 @@ function checkDuplicates(plugins: LoadedPlugin[], problems: ConfigProblem[]): vo
 }
 
 function safeDuration(value: unknown, path: string, problems: ConfigProblem[]): number {
+  // The schema already reported a value of the wrong shape.
+  if (problems.some((problem) => problem.path === path)) return 0;
   try {
     return parseDuration(value as string | number, path);
   } catch (error) {

@@ -52,8 +52,8 @@ export async function runTapsWithDeadline(hook: Hook<unknown[], unknown>, option
 export function withDeadline<T>(promise: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
+    // Kept referenced: a tap that hangs on a promise alone must still time out.
     timer = setTimeout(() => reject(timeoutError()), ms);
-    timer.unref();
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -1,0 +1,45 @@
+import { logLevel, type logCreator } from "kafkajs";
+import type { Level, Logger } from "pino";
+
+/** Returns the kafkajs log level that passes the same entries as the pino logger's current level. */
+export function kafkajsLogLevel(logger: Logger): logLevel {
+  const levels: Record<Level | "silent", logLevel> = {
+    trace: logLevel.DEBUG,
+    debug: logLevel.DEBUG,
+    info: logLevel.INFO,
+    warn: logLevel.WARN,
+    error: logLevel.ERROR,
+    fatal: logLevel.ERROR,
+    silent: logLevel.NOTHING,
+  };
+  return levels[logger.level as Level | "silent"] ?? logLevel.INFO;
+}
+
+/**
+ * Creates a kafkajs `logCreator` that writes kafkajs log entries to `logger`
+ * at the matching pino level, with the kafkajs namespace (such as `Consumer`
+ * or `Connection`) in the `kafkajs` field and kafkajs's own fields (broker,
+ * groupId, error, retry count) kept as structured fields.
+ */
+export function createLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      // kafkajs adds its own timestamp and logger name; pino records the time itself.
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      const { message, timestamp, logger: _name, ...fields } = log;
+      const entry = { kafkajs: namespace, ...fields };
+      switch (level) {
+        case logLevel.ERROR:
+          logger.error(entry, message);
+          break;
+        case logLevel.WARN:
+          logger.warn(entry, message);
+          break;
+        case logLevel.INFO:
+          logger.info(entry, message);
+          break;
+        default:
+          logger.debug(entry, message);
+      }
+    };
+}

@@ -1,0 +1,78 @@
+import { GraphQLError } from "graphql";
+import { isWeftError } from "@weft/core";
+
+/**
+ * Codes raised by `@weft/subscriptions`. Clients read them from
+ * `extensions.code` of a GraphQL error; docs/errors.md has one row per code.
+ */
+export const SubscriptionsErrorCode = {
+  /** The host already serves `maxSubscribers` subscriptions. */
+  LIMIT: "WEFT_ERR_SUBSCRIPTIONS_LIMIT",
+  /** The connection already has `maxSubscriptionsPerConnection` operations. */
+  CONNECTION_LIMIT: "WEFT_ERR_SUBSCRIPTIONS_CONNECTION_LIMIT",
+  /** The operation nests deeper than `maxQueryDepth`. */
+  QUERY_TOO_DEEP: "WEFT_ERR_SUBSCRIPTIONS_QUERY_TOO_DEEP",
+  /** `afterSeq` is not a string of digits. */
+  AFTER_SEQ_INVALID: "WEFT_ERR_SUBSCRIPTIONS_AFTER_SEQ_INVALID",
+  /** `afterSeq` is past the last committed seq, so the client saw another change log. */
+  AFTER_SEQ_AHEAD: "WEFT_ERR_SUBSCRIPTIONS_AFTER_SEQ_AHEAD",
+  /** The request is not a GraphQL request, or uses the wrong transport. */
+  BAD_REQUEST: "WEFT_ERR_SUBSCRIPTIONS_BAD_REQUEST",
+  /** A query argument is out of range (page size, vector). */
+  ARGUMENT_INVALID: "WEFT_ERR_SUBSCRIPTIONS_ARGUMENT_INVALID",
+  /** The plugin is stopping or stopped. */
+  STOPPING: "WEFT_ERR_SUBSCRIPTIONS_STOPPING",
+  /** A class or property name cannot be mapped to the GraphQL schema. */
+  SCHEMA_CONFLICT: "WEFT_ERR_SUBSCRIPTIONS_SCHEMA_CONFLICT",
+  /** An unexpected failure inside the plugin; the host log has the cause. */
+  INTERNAL: "WEFT_ERR_SUBSCRIPTIONS_INTERNAL",
+} as const;
+
+/**
+ * Creates a GraphQL error with a stable `extensions.code`, the form clients
+ * of both the WebSocket and the HTTP endpoint receive.
+ */
+export function graphQLErrorWithCode(
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code, ...(details ? { details } : {}) },
+  });
+}
+
+/**
+ * Converts an error thrown by a resolver or by core into a GraphQL error
+ * that carries the `WEFT_ERR_*` code in `extensions.code`. Errors without a
+ * code keep their message but get `WEFT_ERR_SUBSCRIPTIONS_INTERNAL`.
+ */
+export function toGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) {
+    if (error.extensions.code !== undefined) return error;
+    const original = error.originalError;
+    if (isWeftError(original)) {
+      return new GraphQLError(error.message, {
+        nodes: error.nodes,
+        source: error.source,
+        positions: error.positions,
+        path: error.path,
+        originalError: original,
+        extensions: { ...error.extensions, code: original.code },
+      });
+    }
+    return error;
+  }
+
+  if (isWeftError(error)) {
+    return new GraphQLError(error.message, {
+      originalError: error,
+      extensions: { code: error.code },
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new GraphQLError(message, {
+    originalError: error instanceof Error ? error : undefined,
+    extensions: { code: SubscriptionsErrorCode.INTERNAL },
+  });
+}

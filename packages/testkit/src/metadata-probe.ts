@@ -1,0 +1,23 @@
+import { Kafka, logLevel } from "kafkajs";
+
+/**
+ * Sends one metadata request to `address` and resolves when the broker
+ * answers it. Rejects on any connection or protocol error; callers retry.
+ */
+export async function probeMetadata(address: string, timeoutMs = 2_000): Promise<void> {
+  const kafka = new Kafka({
+    clientId: "weft-testkit-probe",
+    brokers: [address],
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.fetchTopicMetadata({ topics: [] });
+  } finally {
+    await admin.disconnect();
+  }
+}
