@@ -3,8 +3,16 @@ import { dirname, resolve } from "node:path";
 import { Type, definePlugin } from "@weft/core";
 
 const configSchema = Type.Object({
-  path: Type.String({ minLength: 1, description: "file the change events are appended to, relative to the config file" }),
-  classes: Type.Optional(Type.Array(Type.String(), { description: "only these classes; all when absent" })),
+  path: Type.String({
+    minLength: 1,
+    description:
+      "file the change events are appended to, relative to the config file",
+  }),
+  classes: Type.Optional(
+    Type.Array(Type.String(), {
+      description: "only these classes; all when absent",
+    }),
+  ),
 });
 
 /**
@@ -28,10 +36,15 @@ export default definePlugin({
       host.logger.info({ file }, "audit log open");
     });
 
-    host.hooks.afterWrite.tapPromise("weft-plugin-audit-log", async (events) => {
-      const lines = events.filter((event) => !classes || classes.has(event.class)).map((event) => `${JSON.stringify(event)}\n`);
-      if (lines.length > 0) await handle?.appendFile(lines.join(""));
-    });
+    host.hooks.afterWrite.tapPromise(
+      "weft-plugin-audit-log",
+      async (events) => {
+        const lines = events
+          .filter((event) => !classes || classes.has(event.class))
+          .map((event) => `${JSON.stringify(event)}\n`);
+        if (lines.length > 0) await handle?.appendFile(lines.join(""));
+      },
+    );
 
     host.hooks.stop.tapPromise("weft-plugin-audit-log", async () => {
       await handle?.close();

@@ -1,6 +1,14 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createHostFromConfig, createLogger, formatProblems, isWeftError, loadConfig, type ConfigProblem, type LoadedConfig } from "@weft/core";
+import {
+  createHostFromConfig,
+  createLogger,
+  formatProblems,
+  isWeftError,
+  loadConfig,
+  type ConfigProblem,
+  type LoadedConfig,
+} from "@weft/core";
 import { ExitCode } from "./exit-codes.js";
 
 /** Where plugins are resolved from after the config's folder: next to this CLI's install. */
@@ -12,33 +20,53 @@ export interface CommandIO {
   err: (text: string) => void;
 }
 
-async function load(file: string, io: CommandIO): Promise<LoadedConfig | number> {
+async function load(
+  file: string,
+  io: CommandIO,
+): Promise<LoadedConfig | number> {
   try {
     return await loadConfig(file, { resolveFrom: [process.cwd(), cliDir] });
   } catch (error) {
     if (!isWeftError(error)) throw error;
     const problems = error.details.problems as ConfigProblem[] | undefined;
-    io.err(problems ? `${file}: ${problems.length} problem(s)\n${formatProblems(problems)}\n` : `${error.code}: ${error.message}\n`);
+    io.err(
+      problems
+        ? `${file}: ${problems.length} problem(s)\n${formatProblems(problems)}\n`
+        : `${error.code}: ${error.message}\n`,
+    );
     return ExitCode.CONFIG_INVALID;
   }
 }
 
 /** `weft validate`: prints every problem of the config and exits 1, or confirms it. */
-export async function validateCommand(file: string, io: CommandIO): Promise<number> {
+export async function validateCommand(
+  file: string,
+  io: CommandIO,
+): Promise<number> {
   const config = await load(file, io);
   if (typeof config === "number") return config;
 
-  const names = [config.store, ...config.plugins].map((loaded) => loaded.plugin.name).join(", ");
-  io.out(`${config.file} is valid: ${config.classes.length} class(es); plugins: ${names}\n`);
+  const names = [config.store, ...config.plugins]
+    .map((loaded) => loaded.plugin.name)
+    .join(", ");
+  io.out(
+    `${config.file} is valid: ${config.classes.length} class(es); plugins: ${names}\n`,
+  );
   return ExitCode.OK;
 }
 
 /** `weft plugins`: registers the config's plugins (without starting) and lists them. */
-export async function pluginsCommand(file: string, io: CommandIO, json: boolean): Promise<number> {
+export async function pluginsCommand(
+  file: string,
+  io: CommandIO,
+  json: boolean,
+): Promise<number> {
   const config = await load(file, io);
   if (typeof config === "number") return config;
 
-  const host = await createHostFromConfig(config, { logger: createLogger({ level: "silent" }) });
+  const host = await createHostFromConfig(config, {
+    logger: createLogger({ level: "silent" }),
+  });
   const plugins = host.plugins;
   if (json) {
     io.out(`${JSON.stringify(plugins, null, 2)}\n`);
@@ -54,23 +82,44 @@ export async function pluginsCommand(file: string, io: CommandIO, json: boolean)
 }
 
 /** `weft start`: runs a host until SIGINT or SIGTERM. Resolves with the exit code. */
-export async function startCommand(file: string, io: CommandIO, port?: number): Promise<number> {
+export async function startCommand(
+  file: string,
+  io: CommandIO,
+  port?: number,
+): Promise<number> {
   const config = await load(file, io);
   if (typeof config === "number") return config;
 
   const logger = createLogger({ level: config.host.logLevel });
   try {
-    const host = await createHostFromConfig(config, { logger, ...(port !== undefined ? { port } : {}) });
-    logger.info({ config: config.file, plugins: host.plugins.map((plugin) => `${plugin.name}@${plugin.version}`) }, "plugins loaded");
+    const host = await createHostFromConfig(config, {
+      logger,
+      ...(port !== undefined ? { port } : {}),
+    });
+    logger.info(
+      {
+        config: config.file,
+        plugins: host.plugins.map(
+          (plugin) => `${plugin.name}@${plugin.version}`,
+        ),
+      },
+      "plugins loaded",
+    );
 
     // A second signal must end the process at once, even while the stop still runs.
-    const exited = new Promise<number>((resolve) => host.stopOnSignals((code) => (code === ExitCode.INTERRUPTED ? process.exit(code) : resolve(code))));
+    const exited = new Promise<number>((resolve) =>
+      host.stopOnSignals((code) =>
+        code === ExitCode.INTERRUPTED ? process.exit(code) : resolve(code),
+      ),
+    );
     await host.start();
     logger.info({ url: host.http?.url }, "listening");
     return await exited;
   } catch (error) {
     logger.error({ err: error }, "host failed");
-    io.err(`${isWeftError(error) ? `${error.code}: ` : ""}${(error as Error).message}\n`);
+    io.err(
+      `${isWeftError(error) ? `${error.code}: ` : ""}${(error as Error).message}\n`,
+    );
     return ExitCode.RUNTIME;
   }
 }

@@ -1,3 +1,8 @@
 export { main } from "./main.js";
 export { ExitCode } from "./exit-codes.js";
-export { startCommand, validateCommand, pluginsCommand, type CommandIO } from "./commands.js";
+export {
+  startCommand,
+  validateCommand,
+  pluginsCommand,
+  type CommandIO,
+} from "./commands.js";

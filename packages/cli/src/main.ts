@@ -1,9 +1,22 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import {
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+  Option,
+} from "commander";
 import { coreVersion } from "@weft/core";
-import { pluginsCommand, startCommand, validateCommand, type CommandIO } from "./commands.js";
+import {
+  pluginsCommand,
+  startCommand,
+  validateCommand,
+  type CommandIO,
+} from "./commands.js";
 import { ExitCode } from "./exit-codes.js";
 
-const defaultIO: CommandIO = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+const defaultIO: CommandIO = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
 
 const exitCodesHelp = `
 Exit codes:
@@ -14,29 +27,44 @@ Exit codes:
   130  a second signal ended the stop early`;
 
 /** Runs the `weft` command line and resolves with its exit code. */
-export async function main(argv: string[], io: CommandIO = defaultIO): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CommandIO = defaultIO,
+): Promise<number> {
   let code: number = ExitCode.OK;
   const program = new Command("weft")
-    .description("Run and check weft hosts: an object store with streaming plugins")
+    .description(
+      "Run and check weft hosts: an object store with streaming plugins",
+    )
     .version(coreVersion, "-v, --version", "print the version of @weft/core")
     .addHelpText("after", exitCodesHelp)
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 
-  const configOption = () => new Option("-c, --config <path>", "config file: YAML, JSON or an ES module").default("./weft.yaml");
+  const configOption = () =>
+    new Option(
+      "-c, --config <path>",
+      "config file: YAML, JSON or an ES module",
+    ).default("./weft.yaml");
 
   program
     .command("start")
     .description("start a host and run it until SIGINT or SIGTERM")
     .addOption(configOption())
-    .option("-p, --port <port>", "listen on this port instead of server.port (0 picks a free one)", parsePort)
+    .option(
+      "-p, --port <port>",
+      "listen on this port instead of server.port (0 picks a free one)",
+      parsePort,
+    )
     .action(async (options: { config: string; port?: number }) => {
       code = await startCommand(options.config, io, options.port);
     });
 
   program
     .command("validate")
-    .description("check a config and print every problem; exit 1 if there are any")
+    .description(
+      "check a config and print every problem; exit 1 if there are any",
+    )
     .addOption(configOption())
     .action(async (options: { config: string }) => {
       code = await validateCommand(options.config, io);
@@ -44,7 +72,9 @@ export async function main(argv: string[], io: CommandIO = defaultIO): Promise<n
 
   program
     .command("plugins")
-    .description("list the config's plugins: version, dependencies, hooks tapped, capabilities")
+    .description(
+      "list the config's plugins: version, dependencies, hooks tapped, capabilities",
+    )
     .addOption(configOption())
     .option("--json", "print JSON")
     .action(async (options: { config: string; json?: boolean }) => {
@@ -54,7 +84,8 @@ export async function main(argv: string[], io: CommandIO = defaultIO): Promise<n
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    if (error instanceof CommanderError)
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     throw error;
   }
   return code;
@@ -62,6 +93,9 @@ export async function main(argv: string[], io: CommandIO = defaultIO): Promise<n
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`invalid port ${JSON.stringify(value)}; use 0 to 65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError(
+      `invalid port ${JSON.stringify(value)}; use 0 to 65535`,
+    );
   return port;
 }

@@ -6,9 +6,14 @@ import { fileURLToPath } from "node:url";
 import t from "tap";
 import { main, ExitCode } from "@weft/cli";
 
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.resolve("@weft/cli")));
+const bin = fileURLToPath(
+  new URL("../dist/bin.js", import.meta.resolve("@weft/cli")),
+);
 
-async function configFile(t: { teardown(fn: () => unknown): void }, text: string): Promise<string> {
+async function configFile(
+  t: { teardown(fn: () => unknown): void },
+  text: string,
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "weft-cli-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, "weft.yaml");
@@ -19,7 +24,10 @@ async function configFile(t: { teardown(fn: () => unknown): void }, text: string
 async function run(argv: string[]) {
   let out = "";
   let err = "";
-  const code = await main(argv, { out: (text) => (out += text), err: (text) => (err += text) });
+  const code = await main(argv, {
+    out: (text) => (out += text),
+    err: (text) => (err += text),
+  });
   return { code, out, err };
 }
 
@@ -35,19 +43,31 @@ t.test("validate accepts a good config", async (t) => {
 });
 
 t.test("validate prints every problem and exits 1", async (t) => {
-  const file = await configFile(t, `store: { use: memory }\nserver: { port: 99999 }\nplugins: [{ use: nope-plugin }]\nshutdownTimeout: soon\n`);
+  const file = await configFile(
+    t,
+    `store: { use: memory }\nserver: { port: 99999 }\nplugins: [{ use: nope-plugin }]\nshutdownTimeout: soon\n`,
+  );
   const result = await run(["validate", "-c", file]);
   t.equal(result.code, ExitCode.CONFIG_INVALID);
   t.match(result.err, /3 problem\(s\)/);
-  t.match(result.err, /server\.port: expected integer <= 65535, got 99999 \[WEFT_ERR_CONFIG_INVALID\]/);
-  t.match(result.err, /plugins\[0\]\.use: plugin "nope-plugin" not found.*\[WEFT_ERR_PLUGIN_NOT_FOUND\]/);
+  t.match(
+    result.err,
+    /server\.port: expected integer <= 65535, got 99999 \[WEFT_ERR_CONFIG_INVALID\]/,
+  );
+  t.match(
+    result.err,
+    /plugins\[0\]\.use: plugin "nope-plugin" not found.*\[WEFT_ERR_PLUGIN_NOT_FOUND\]/,
+  );
   t.match(result.err, /shutdownTimeout: expected duration/);
 });
 
 t.test("validate of a missing file exits 1 with the path", async (t) => {
   const result = await run(["validate", "-c", "/nonexistent/weft.yaml"]);
   t.equal(result.code, ExitCode.CONFIG_INVALID);
-  t.match(result.err, /WEFT_ERR_CONFIG_NOT_FOUND: config file \/nonexistent\/weft.yaml cannot be read/);
+  t.match(
+    result.err,
+    /WEFT_ERR_CONFIG_NOT_FOUND: config file \/nonexistent\/weft.yaml cannot be read/,
+  );
 });
 
 t.test("unknown command and bad option are usage errors", async (t) => {
@@ -62,17 +82,30 @@ t.test("plugins lists name, version, hooks and capabilities", async (t) => {
   const file = await configFile(t, valid);
   const result = await run(["plugins", "-c", file, "--json"]);
   t.equal(result.code, ExitCode.OK);
-  const plugins = JSON.parse(result.out) as Array<{ name: string; capabilities: string[] }>;
-  t.same(plugins.map((plugin) => plugin.name), ["memory"]);
+  const plugins = JSON.parse(result.out) as Array<{
+    name: string;
+    capabilities: string[];
+  }>;
+  t.same(
+    plugins.map((plugin) => plugin.name),
+    ["memory"],
+  );
   t.same(plugins[0].capabilities, ["store:memory"]);
 
   const text = await run(["plugins", "-c", file]);
-  t.match(text.out, /memory 0\.1\.0\n {2}dependencies: none\n {2}hooks: {8}none\n {2}capabilities: store:memory/);
+  t.match(
+    text.out,
+    /memory 0\.1\.0\n {2}dependencies: none\n {2}hooks: {8}none\n {2}capabilities: store:memory/,
+  );
 });
 
 t.test("start serves until SIGTERM, then exits 0", async (t) => {
   const file = await configFile(t, valid);
-  const child = spawn(process.execPath, [bin, "start", "-c", file, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [bin, "start", "-c", file, "--port", "0"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   t.teardown(() => void child.kill("SIGKILL"));
 
   let logs = "";
@@ -82,28 +115,42 @@ t.test("start serves until SIGTERM, then exits 0", async (t) => {
       const match = /"url":"(http:\/\/[^"]+)","msg":"listening"/.exec(logs);
       if (match) resolve(match[1]);
     });
-    child.once("exit", (code) => reject(new Error(`exited ${code} before listening: ${logs}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`exited ${code} before listening: ${logs}`)),
+    );
   });
   t.match(logs, /"msg":"plugins loaded"/);
 
   const response = await fetch(`${url}/v1/objects`, {
     method: "POST",
-    body: JSON.stringify({ class: "Product", properties: { name: "from the CLI test" } }),
+    body: JSON.stringify({
+      class: "Product",
+      properties: { name: "from the CLI test" },
+    }),
   });
   t.equal(response.status, 201);
 
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", resolve),
+  );
   child.kill("SIGTERM");
   t.equal(await exited, 0);
   t.match(logs, /"msg":"host stopped"/);
 });
 
 t.test("start with a bad config exits 1", async (t) => {
-  const file = await configFile(t, "store: { use: memory }\nplugins: [{ use: nope }]\n");
-  const child = spawn(process.execPath, [bin, "start", "-c", file], { stdio: ["ignore", "pipe", "pipe"] });
+  const file = await configFile(
+    t,
+    "store: { use: memory }\nplugins: [{ use: nope }]\n",
+  );
+  const child = spawn(process.execPath, [bin, "start", "-c", file], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let err = "";
   child.stderr.on("data", (chunk: Buffer) => (err += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const code = await new Promise<number | null>((resolve) =>
+    child.once("exit", resolve),
+  );
   t.equal(code, ExitCode.CONFIG_INVALID);
   t.match(err, /plugins\[0\]\.use/);
 });

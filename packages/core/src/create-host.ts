@@ -1,5 +1,9 @@
 import type { Logger } from "pino";
-import { loadConfig, type LoadConfigOptions, type LoadedConfig } from "./config/load-config.js";
+import {
+  loadConfig,
+  type LoadConfigOptions,
+  type LoadedConfig,
+} from "./config/load-config.js";
 import { Host } from "./host.js";
 import { createLogger } from "./logger.js";
 
@@ -11,8 +15,12 @@ export interface CreateHostOptions {
 }
 
 /** Builds a host from a loaded config and registers its store and plugins in order. */
-export async function createHostFromConfig(config: LoadedConfig, options: CreateHostOptions = {}): Promise<Host> {
-  const logger = options.logger ?? createLogger({ level: config.host.logLevel });
+export async function createHostFromConfig(
+  config: LoadedConfig,
+  options: CreateHostOptions = {},
+): Promise<Host> {
+  const logger =
+    options.logger ?? createLogger({ level: config.host.logLevel });
   const host = new Host({
     classes: config.classes,
     server: {
@@ -34,13 +42,23 @@ export async function createHostFromConfig(config: LoadedConfig, options: Create
     logger[level]({ store: config.store.use }, config.storeNote);
   }
   for (const loaded of [config.store, ...config.plugins]) {
-    if (loaded.envApplied.length > 0) logger.info({ plugin: loaded.plugin.name, variables: loaded.envApplied }, "environment overrides applied");
-    await host.register(loaded.plugin, loaded.config, { configDir: config.dir, configPath: loaded.path });
+    if (loaded.envApplied.length > 0)
+      logger.info(
+        { plugin: loaded.plugin.name, variables: loaded.envApplied },
+        "environment overrides applied",
+      );
+    await host.register(loaded.plugin, loaded.config, {
+      configDir: config.dir,
+      configPath: loaded.path,
+    });
   }
   return host;
 }
 
 /** Loads a config file and builds its host (not started). */
-export async function createHostFromFile(file: string, options: CreateHostOptions & LoadConfigOptions = {}): Promise<Host> {
+export async function createHostFromFile(
+  file: string,
+  options: CreateHostOptions & LoadConfigOptions = {},
+): Promise<Host> {
   return createHostFromConfig(await loadConfig(file, options), options);
 }

@@ -26,7 +26,10 @@ export class WeftError extends Error {
   readonly retryable: boolean;
 
   constructor(code: string, message: string, options: WeftErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = "WeftError";
     this.code = code;
     this.details = options.details ?? {};
@@ -37,7 +40,11 @@ export class WeftError extends Error {
 
 /** Tells whether a value is a {@link WeftError}, from any copy of the package. */
 export function isWeftError(value: unknown): value is WeftError {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[brand] === true
+  );
 }
 
 /** Codes raised by `@weft/core`. docs/errors.md has one row per code. */

@@ -6,7 +6,11 @@ import type { ClassDefinition } from "./classes/types.js";
 import { ErrorCode, WeftError } from "./errors.js";
 import { compileChangeFilter } from "./filter/change-filter.js";
 import { compileFilter } from "./filter/compile-filter.js";
-import { TapAttribution, attributeError, type TapRecord } from "./hooks/attribution.js";
+import {
+  TapAttribution,
+  attributeError,
+  type TapRecord,
+} from "./hooks/attribution.js";
 import { createHooks, type HostHooks } from "./hooks/hooks.js";
 import { runTapsWithDeadline, withDeadline } from "./hooks/run-taps.js";
 import { ApiKeyAuth } from "./http/auth.js";
@@ -14,7 +18,11 @@ import { HttpServer } from "./http/http-server.js";
 import { registerHostRoutes } from "./http/host-routes.js";
 import { createLogger } from "./logger.js";
 import { Capabilities } from "./plugin/capabilities.js";
-import type { Disposer, Plugin, RegisterContext } from "./plugin/define-plugin.js";
+import type {
+  Disposer,
+  Plugin,
+  RegisterContext,
+} from "./plugin/define-plugin.js";
 import type { PluginHost, PluginStatus } from "./plugin/plugin-host.js";
 import { Readiness } from "./readiness.js";
 import { createPluginState, type PluginState } from "./state/plugin-state.js";
@@ -29,7 +37,14 @@ import { Writer } from "./write/writer.js";
 export interface HostOptions {
   classes?: ClassDefinition[];
   /** HTTP settings; `false` runs without a server (embedded use, benchmarks). */
-  server?: { host?: string; port?: number; bodyLimit?: number; corsOrigins?: string[] } | false;
+  server?:
+    | {
+        host?: string;
+        port?: number;
+        bodyLimit?: number;
+        corsOrigins?: string[];
+      }
+    | false;
   apiKeys?: string[];
   logger?: Logger;
   /** Deadline of each plugin's `start` taps. Default 30 s. */
@@ -72,18 +87,28 @@ export class Host {
   readonly #options: HostOptions;
   readonly #attribution: TapAttribution;
   readonly #writer: Writer;
-  readonly #plugins: Array<{ plugin: Plugin; capabilities: string[]; disposer?: Disposer }> = [];
+  readonly #plugins: Array<{
+    plugin: Plugin;
+    capabilities: string[];
+    disposer?: Disposer;
+  }> = [];
   #phase: HostPhase = "created";
   #stopPromise: Promise<void> | undefined;
 
   constructor(options: HostOptions = {}) {
     this.#options = options;
     this.logger = options.logger ?? createLogger();
-    this.classes = new Map((options.classes ?? []).map((definition) => [definition.name, definition]));
+    this.classes = new Map(
+      (options.classes ?? []).map((definition) => [
+        definition.name,
+        definition,
+      ]),
+    );
     this.#attribution = new TapAttribution(this.hooks, this.logger);
     this.changes = new ChangeFeed(() => this.store);
     this.auth = new ApiKeyAuth(options.apiKeys ?? []);
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.metrics });
+    if (options.processMetrics !== false)
+      collectDefaultMetrics({ register: this.metrics });
 
     this.#writer = new Writer({
       hooks: this.hooks,
@@ -94,7 +119,11 @@ export class Host {
       metrics: new WriteMetrics(this.metrics),
       maxQueued: options.maxQueuedWrites ?? 64,
     });
-    this.capabilities.provideVectorizer("hash", createHashVectorizer(options.hashDimensions), "core");
+    this.capabilities.provideVectorizer(
+      "hash",
+      createHashVectorizer(options.hashDimensions),
+      "core",
+    );
 
     if (options.server !== false) {
       const server = options.server ?? {};
@@ -132,12 +161,21 @@ export class Host {
       version: plugin.version,
       dependencies: [...(plugin.dependencies ?? [])],
       capabilities,
-      hooks: [...new Set(this.#attribution.taps.filter((tap: TapRecord) => tap.plugin === plugin.name).map((tap) => tap.hook))],
+      hooks: [
+        ...new Set(
+          this.#attribution.taps
+            .filter((tap: TapRecord) => tap.plugin === plugin.name)
+            .map((tap) => tap.hook),
+        ),
+      ],
     }));
   }
 
   /** Writes one batch: hooks, validation, one transaction, change events. */
-  write(requests: WriteRequest[], options: WriteOptions = {}): Promise<WriteResult[]> {
+  write(
+    requests: WriteRequest[],
+    options: WriteOptions = {},
+  ): Promise<WriteResult[]> {
     return this.#writer.write(requests, options);
   }
 
@@ -150,24 +188,43 @@ export class Host {
    * Registers a plugin: calls its `register` with a host view bound to it.
    * Plugins must be registered in dependency order, before `start`.
    */
-  async register(plugin: Plugin, config: Record<string, unknown>, context: Partial<RegisterContext> = {}): Promise<void> {
+  async register(
+    plugin: Plugin,
+    config: Record<string, unknown>,
+    context: Partial<RegisterContext> = {},
+  ): Promise<void> {
     if (this.#phase !== "created") {
-      throw new WeftError(ErrorCode.HOST_STATE, `plugin ${plugin.name} must be registered before the host starts`, { details: { plugin: plugin.name } });
+      throw new WeftError(
+        ErrorCode.HOST_STATE,
+        `plugin ${plugin.name} must be registered before the host starts`,
+        { details: { plugin: plugin.name } },
+      );
     }
-    const entry: { plugin: Plugin; capabilities: string[]; disposer?: Disposer } = { plugin, capabilities: [] };
+    const entry: {
+      plugin: Plugin;
+      capabilities: string[];
+      disposer?: Disposer;
+    } = { plugin, capabilities: [] };
     const view = this.#pluginView(plugin.name, entry.capabilities);
     this.readiness.set(plugin.name, "starting");
 
     try {
       const disposer = await this.#attribution.during(plugin.name, () =>
-        plugin.register(view, config as never, { configDir: context.configDir ?? process.cwd(), configPath: context.configPath ?? plugin.name }),
+        plugin.register(view, config as never, {
+          configDir: context.configDir ?? process.cwd(),
+          configPath: context.configPath ?? plugin.name,
+        }),
       );
       if (typeof disposer === "function") entry.disposer = disposer;
     } catch (error) {
-      throw new WeftError(ErrorCode.PLUGIN_REGISTER, `plugin ${plugin.name} failed to register: ${(error as Error).message}`, {
-        cause: error,
-        details: { plugin: plugin.name },
-      });
+      throw new WeftError(
+        ErrorCode.PLUGIN_REGISTER,
+        `plugin ${plugin.name} failed to register: ${(error as Error).message}`,
+        {
+          cause: error,
+          details: { plugin: plugin.name },
+        },
+      );
     }
     this.#plugins.push(entry);
   }
@@ -177,12 +234,27 @@ export class Host {
    * then each plugin's `start` taps under their own deadline.
    */
   async start(): Promise<void> {
-    if (this.#phase !== "created") throw new WeftError(ErrorCode.HOST_STATE, `host cannot start from phase ${this.#phase}`);
+    if (this.#phase !== "created")
+      throw new WeftError(
+        ErrorCode.HOST_STATE,
+        `host cannot start from phase ${this.#phase}`,
+      );
     this.#phase = "starting";
 
     try {
-      await runTapsWithDeadline(this.hooks.init as never, { hookName: "init", timeoutMs: this.#startTimeout, code: ErrorCode.PLUGIN_START_TIMEOUT });
-      await this.store.open({ classes: [...this.classes.values()], logger: this.logger.child({ component: "store", store: this.store.kind }), metrics: this.metrics });
+      await runTapsWithDeadline(this.hooks.init as never, {
+        hookName: "init",
+        timeoutMs: this.#startTimeout,
+        code: ErrorCode.PLUGIN_START_TIMEOUT,
+      });
+      await this.store.open({
+        classes: [...this.classes.values()],
+        logger: this.logger.child({
+          component: "store",
+          store: this.store.kind,
+        }),
+        metrics: this.metrics,
+      });
       this.changes.reset(await this.store.lastSeq());
       this.#tapVectorizers();
 
@@ -190,18 +262,35 @@ export class Host {
         const server = this.#options.server || {};
         await this.http.listen(server.port ?? 8080, server.host ?? "127.0.0.1");
       }
-      await runTapsWithDeadline(this.hooks.start as never, { hookName: "start", timeoutMs: this.#startTimeout, code: ErrorCode.PLUGIN_START_TIMEOUT });
+      await runTapsWithDeadline(this.hooks.start as never, {
+        hookName: "start",
+        timeoutMs: this.#startTimeout,
+        code: ErrorCode.PLUGIN_START_TIMEOUT,
+      });
     } catch (error) {
-      this.logger.error({ err: error }, "host failed to start; stopping what started");
-      await this.stop().catch((stopError: unknown) => this.logger.error({ err: stopError }, "stop after failed start failed"));
+      this.logger.error(
+        { err: error },
+        "host failed to start; stopping what started",
+      );
+      await this.stop().catch((stopError: unknown) =>
+        this.logger.error({ err: stopError }, "stop after failed start failed"),
+      );
       throw error;
     }
 
     for (const { plugin } of this.#plugins) {
-      if (this.#statusOf(plugin.name) === "starting") this.readiness.set(plugin.name, "ready");
+      if (this.#statusOf(plugin.name) === "starting")
+        this.readiness.set(plugin.name, "ready");
     }
     this.#phase = "running";
-    this.logger.info({ url: this.http?.url, store: this.store.kind, plugins: this.#plugins.map((p) => p.plugin.name) }, "host started");
+    this.logger.info(
+      {
+        url: this.http?.url,
+        store: this.store.kind,
+        plugins: this.#plugins.map((p) => p.plugin.name),
+      },
+      "host started",
+    );
   }
 
   /**
@@ -220,11 +309,16 @@ export class Host {
    * Stops gracefully on SIGINT or SIGTERM and exits; a second signal exits at
    * once with code 130.
    */
-  stopOnSignals(exit: (code: number) => void = (code) => process.exit(code)): () => void {
+  stopOnSignals(
+    exit: (code: number) => void = (code) => process.exit(code),
+  ): () => void {
     let received = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (received) {
-        this.logger.warn({ signal }, "second signal: exiting without finishing the stop");
+        this.logger.warn(
+          { signal },
+          "second signal: exiting without finishing the stop",
+        );
         return exit(130);
       }
       received = true;
@@ -254,55 +348,105 @@ export class Host {
     this.#phase = "stopping";
     const deadline = Date.now() + (this.#options.shutdownTimeoutMs ?? 10_000);
     const remaining = () => Math.max(1, deadline - Date.now());
-    const logFailure = (step: string) => (error: unknown, plugin?: string) => this.logger.error({ err: error, plugin, step }, "shutdown step failed");
-    for (const { plugin } of this.#plugins) this.readiness.set(plugin.name, "stopping");
+    const logFailure = (step: string) => (error: unknown, plugin?: string) =>
+      this.logger.error({ err: error, plugin, step }, "shutdown step failed");
+    for (const { plugin } of this.#plugins)
+      this.readiness.set(plugin.name, "stopping");
 
     await this.http?.stopAccepting();
-    await this.#bounded(this.http?.drain() ?? Promise.resolve(), remaining(), "http drain");
-    await runTapsWithDeadline(this.hooks.stopIntake as never, { hookName: "stopIntake", timeoutMs: remaining(), code: ErrorCode.PLUGIN_STOP_TIMEOUT, onError: logFailure("stopIntake") });
+    await this.#bounded(
+      this.http?.drain() ?? Promise.resolve(),
+      remaining(),
+      "http drain",
+    );
+    await runTapsWithDeadline(this.hooks.stopIntake as never, {
+      hookName: "stopIntake",
+      timeoutMs: remaining(),
+      code: ErrorCode.PLUGIN_STOP_TIMEOUT,
+      onError: logFailure("stopIntake"),
+    });
     await this.#bounded(this.#writer.drain(), remaining(), "write drain");
     this.#writer.close();
     this.changes.close();
 
-    await runTapsWithDeadline(this.hooks.stop as never, { hookName: "stop", timeoutMs: remaining(), code: ErrorCode.PLUGIN_STOP_TIMEOUT, reverse: true, onError: logFailure("stop") });
+    await runTapsWithDeadline(this.hooks.stop as never, {
+      hookName: "stop",
+      timeoutMs: remaining(),
+      code: ErrorCode.PLUGIN_STOP_TIMEOUT,
+      reverse: true,
+      onError: logFailure("stop"),
+    });
     for (const entry of [...this.#plugins].reverse()) {
       if (!entry.disposer) continue;
-      await withDeadline(Promise.resolve().then(entry.disposer), remaining(), () =>
-        new WeftError(ErrorCode.PLUGIN_STOP_TIMEOUT, `plugin ${entry.plugin.name} did not finish its cleanup in time`, { details: { plugin: entry.plugin.name } }),
-      ).catch((error: unknown) => logFailure("dispose")(attributeError(error, entry.plugin.name, "dispose"), entry.plugin.name));
+      await withDeadline(
+        Promise.resolve().then(entry.disposer),
+        remaining(),
+        () =>
+          new WeftError(
+            ErrorCode.PLUGIN_STOP_TIMEOUT,
+            `plugin ${entry.plugin.name} did not finish its cleanup in time`,
+            { details: { plugin: entry.plugin.name } },
+          ),
+      ).catch((error: unknown) =>
+        logFailure("dispose")(
+          attributeError(error, entry.plugin.name, "dispose"),
+          entry.plugin.name,
+        ),
+      );
     }
 
     this.http?.closeAll();
-    if (wasRunning && this.capabilities.hasStore) await this.store.close().catch(logFailure("store close"));
-    for (const { plugin } of this.#plugins) this.readiness.set(plugin.name, "stopped");
+    if (wasRunning && this.capabilities.hasStore)
+      await this.store.close().catch(logFailure("store close"));
+    for (const { plugin } of this.#plugins)
+      this.readiness.set(plugin.name, "stopped");
     this.#phase = "stopped";
     this.logger.info("host stopped");
   }
 
-  async #bounded(promise: Promise<void>, ms: number, step: string): Promise<void> {
-    await withDeadline(promise, ms, () => new WeftError(ErrorCode.PLUGIN_STOP_TIMEOUT, `${step} did not finish within the shutdown timeout`)).catch((error: unknown) =>
+  async #bounded(
+    promise: Promise<void>,
+    ms: number,
+    step: string,
+  ): Promise<void> {
+    await withDeadline(
+      promise,
+      ms,
+      () =>
+        new WeftError(
+          ErrorCode.PLUGIN_STOP_TIMEOUT,
+          `${step} did not finish within the shutdown timeout`,
+        ),
+    ).catch((error: unknown) =>
       this.logger.error({ err: error, step }, "shutdown step timed out"),
     );
   }
 
   #statusOf(plugin: string): PluginStatus | undefined {
-    return (this.readiness.toJSON()[plugin] as { status: PluginStatus } | undefined)?.status;
+    return (
+      this.readiness.toJSON()[plugin] as { status: PluginStatus } | undefined
+    )?.status;
   }
 
   /** Taps the built-in vectorization step for each class that names vectorizer fields. */
   #tapVectorizers(): void {
     for (const definition of this.classes.values()) {
       if (!definition.vectorizer) continue;
-      const vectorizer = this.capabilities.vectorizer(definition.vectorizer.use);
+      const vectorizer = this.capabilities.vectorizer(
+        definition.vectorizer.use,
+      );
       this.hooks.beforeWriteFor
         .for(definition.name)
-        .tapPromise({ name: "core:vectorizer", stage: 1000 }, (batch) => vectorizeBatch(batch, definition, vectorizer, this.store));
+        .tapPromise({ name: "core:vectorizer", stage: 1000 }, (batch) =>
+          vectorizeBatch(batch, definition, vectorizer, this.store),
+        );
     }
   }
 
   #pluginView(name: string, capabilities: string[]): PluginHost {
-    const host = this;
     const logger = this.logger.child({ plugin: name });
+    const isStopping = () => this.stopping;
+    const serverUrl = () => this.http?.url;
     return {
       name,
       hooks: this.hooks,
@@ -312,12 +456,16 @@ export class Host {
       changes: this.changes,
       writeQueue: this.#writer,
       get stopping() {
-        return host.stopping;
+        return isStopping();
       },
       get url() {
-        return host.http?.url;
+        return serverUrl();
       },
-      write: (requests, options = {}) => this.write(requests, { ...options, origin: { plugin: name, ...options.origin } }),
+      write: (requests, options = {}) =>
+        this.write(requests, {
+          ...options,
+          origin: { plugin: name, ...options.origin },
+        }),
       store: () => this.store,
       state: (plugin = name) => this.state(plugin),
       provideStore: (store) => {
@@ -332,19 +480,32 @@ export class Host {
         this.capabilities.provideAction(actionName, action, name);
         capabilities.push(`action:${actionName}`);
       },
-      vectorizer: (vectorizerName) => this.capabilities.vectorizer(vectorizerName),
+      vectorizer: (vectorizerName) =>
+        this.capabilities.vectorizer(vectorizerName),
       action: (actionName) => this.capabilities.action(actionName),
       setStatus: (status, details) => this.readiness.set(name, status, details),
-      route: (definition) => this.#requireHttp(name).route({ ...definition, plugin: name }),
-      upgrade: (definition) => this.#requireHttp(name).upgrade({ ...definition, plugin: name }),
+      route: (definition) =>
+        this.#requireHttp(name).route({ ...definition, plugin: name }),
+      upgrade: (definition) =>
+        this.#requireHttp(name).upgrade({ ...definition, plugin: name }),
       authenticate: (authorization) => this.auth.authenticate(authorization),
-      compileFilter: (where, className) => compileFilter(where, className ? this.classes.get(className) : undefined),
-      compileChangeFilter: (spec, path) => compileChangeFilter(spec, this.classes, path),
+      compileFilter: (where, className) =>
+        compileFilter(
+          where,
+          className ? this.classes.get(className) : undefined,
+        ),
+      compileChangeFilter: (spec, path) =>
+        compileChangeFilter(spec, this.classes, path),
     };
   }
 
   #requireHttp(plugin: string): HttpServer {
-    if (!this.http) throw new WeftError(ErrorCode.HOST_STATE, `plugin ${plugin} adds HTTP routes, but this host runs without a server`, { details: { plugin } });
+    if (!this.http)
+      throw new WeftError(
+        ErrorCode.HOST_STATE,
+        `plugin ${plugin} adds HTTP routes, but this host runs without a server`,
+        { details: { plugin } },
+      );
     return this.http;
   }
 }

@@ -3,7 +3,13 @@ import { cp, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import t from "tap";
-import { ErrorCode, loadConfig, parseDuration, type ConfigProblem, type WeftError } from "@weft/core";
+import {
+  ErrorCode,
+  loadConfig,
+  parseDuration,
+  type ConfigProblem,
+  type WeftError,
+} from "@weft/core";
 import { tempDir, writeConfig } from "./helpers.js";
 
 const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -14,7 +20,12 @@ async function configDir(t: Parameters<typeof tempDir>[0]): Promise<string> {
   return dir;
 }
 
-async function problemsOf(dir: string, text: string, env: NodeJS.ProcessEnv = {}, name = "weft.yaml"): Promise<ConfigProblem[]> {
+async function problemsOf(
+  dir: string,
+  text: string,
+  env: NodeJS.ProcessEnv = {},
+  name = "weft.yaml",
+): Promise<ConfigProblem[]> {
   const file = await writeConfig(dir, text, name);
   try {
     await loadConfig(file, { env });
@@ -27,42 +38,149 @@ async function problemsOf(dir: string, text: string, env: NodeJS.ProcessEnv = {}
 }
 
 const store = "store: { use: memory }\n";
-const product = "classes: [{ name: Product, properties: [{ name: name, type: text }, { name: price, type: number }] }]\n";
+const product =
+  "classes: [{ name: Product, properties: [{ name: name, type: text }, { name: price, type: number }] }]\n";
 
 // Each row: a config, then the exact path and code of the problem it must report.
-const badConfigs: Array<[string, string, string, string, NodeJS.ProcessEnv?]> = [
-  ["batchSize not an integer", `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: abc }]`, "plugins[0].batchSize", ErrorCode.CONFIG_INVALID],
-  ["batchSize below minimum", `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: 0 }]`, "plugins[0].batchSize", ErrorCode.CONFIG_INVALID],
-  ["unknown plugin key", `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSise: 5 }]`, "plugins[0].batchSise", ErrorCode.CONFIG_INVALID],
-  ["unknown nested key", `${store}plugins: [{ use: ./plugins/plugin-a.js, nested: { level: 1, lvl: 2 } }]`, "plugins[0].nested.lvl", ErrorCode.CONFIG_INVALID],
-  ["unknown top-level key", `${store}servr: { port: 1 }`, "servr", ErrorCode.CONFIG_INVALID],
-  ["port out of range", `${store}server: { port: 70000 }`, "server.port", ErrorCode.CONFIG_INVALID],
-  ["missing env variable", `${store}plugins: [{ use: ./plugins/plugin-a.js, brokers: ["\${KAFKA_HOST}"] }]`, "plugins[0].brokers[0]", ErrorCode.CONFIG_ENV_MISSING],
-  ["plugin not found", `${store}plugins: [{ use: weft-plugin-that-does-not-exist }]`, "plugins[0].use", ErrorCode.PLUGIN_NOT_FOUND],
-  ["relative plugin missing", `${store}plugins: [{ use: ./plugins/nope.js }]`, "plugins[0].use", ErrorCode.PLUGIN_NOT_FOUND],
-  ["module without a plugin", `${store}plugins: [{ use: ./plugins/not-a-plugin.js }]`, "plugins[0].use", ErrorCode.PLUGIN_INVALID],
-  ["core range not met", `${store}plugins: [{ use: ./plugins/future-core.js }]`, "plugins[0].use", ErrorCode.PLUGIN_CORE_VERSION],
-  ["missing dependency", `${store}plugins: [{ use: ./plugins/plugin-b.js }]`, "plugins[0]", ErrorCode.PLUGIN_DEPENDENCY_MISSING],
-  ["dependency cycle", `${store}plugins: [{ use: ./plugins/cycle-x.js }, { use: ./plugins/cycle-y.js }]`, "plugins[0]", ErrorCode.PLUGIN_DEPENDENCY_CYCLE],
-  ["plugin configured twice", `${store}plugins: [{ use: ./plugins/plugin-a.js }, { use: ./plugins/plugin-a.js }]`, "plugins[1]", ErrorCode.PLUGIN_DUPLICATE],
-  ["bad property type", `${store}classes: [{ name: Product, properties: [{ name: price, type: money }] }]`, "classes[0].properties[0].type", ErrorCode.CONFIG_INVALID],
-  ["lower-case class name", `${store}classes: [{ name: product, properties: [] }]`, "classes[0].name", ErrorCode.CONFIG_INVALID],
-  ["class defined twice", `${store}classes: [{ name: Product }, { name: Product }]`, "classes[1].name", ErrorCode.CLASS_INVALID],
+const badConfigs: Array<[string, string, string, string, NodeJS.ProcessEnv?]> =
   [
-    "vectorizer field not text",
-    `${store}classes: [{ name: Product, properties: [{ name: price, type: number }], vectorizer: { use: hash, fields: [price] } }]`,
-    "classes[0].vectorizer.fields[0]",
-    ErrorCode.CLASS_INVALID,
-  ],
-  ["bad duration", `${store}shutdownTimeout: soon`, "shutdownTimeout", ErrorCode.CONFIG_INVALID],
-  ["bad store setting", `store: { use: memory, retention: { maxRows: -1 } }`, "store.retention.maxRows", ErrorCode.CONFIG_INVALID],
-  ["env override not a number", `${store}plugins: [{ use: ./plugins/plugin-a.js }]`, "plugins[0].batchSize", ErrorCode.CONFIG_ENV_OVERRIDE, { PLUGIN_A_BATCH_SIZE: "many" }],
-];
+    [
+      "batchSize not an integer",
+      `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: abc }]`,
+      "plugins[0].batchSize",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "batchSize below minimum",
+      `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: 0 }]`,
+      "plugins[0].batchSize",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "unknown plugin key",
+      `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSise: 5 }]`,
+      "plugins[0].batchSise",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "unknown nested key",
+      `${store}plugins: [{ use: ./plugins/plugin-a.js, nested: { level: 1, lvl: 2 } }]`,
+      "plugins[0].nested.lvl",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "unknown top-level key",
+      `${store}servr: { port: 1 }`,
+      "servr",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "port out of range",
+      `${store}server: { port: 70000 }`,
+      "server.port",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "missing env variable",
+      `${store}plugins: [{ use: ./plugins/plugin-a.js, brokers: ["\${KAFKA_HOST}"] }]`,
+      "plugins[0].brokers[0]",
+      ErrorCode.CONFIG_ENV_MISSING,
+    ],
+    [
+      "plugin not found",
+      `${store}plugins: [{ use: weft-plugin-that-does-not-exist }]`,
+      "plugins[0].use",
+      ErrorCode.PLUGIN_NOT_FOUND,
+    ],
+    [
+      "relative plugin missing",
+      `${store}plugins: [{ use: ./plugins/nope.js }]`,
+      "plugins[0].use",
+      ErrorCode.PLUGIN_NOT_FOUND,
+    ],
+    [
+      "module without a plugin",
+      `${store}plugins: [{ use: ./plugins/not-a-plugin.js }]`,
+      "plugins[0].use",
+      ErrorCode.PLUGIN_INVALID,
+    ],
+    [
+      "core range not met",
+      `${store}plugins: [{ use: ./plugins/future-core.js }]`,
+      "plugins[0].use",
+      ErrorCode.PLUGIN_CORE_VERSION,
+    ],
+    [
+      "missing dependency",
+      `${store}plugins: [{ use: ./plugins/plugin-b.js }]`,
+      "plugins[0]",
+      ErrorCode.PLUGIN_DEPENDENCY_MISSING,
+    ],
+    [
+      "dependency cycle",
+      `${store}plugins: [{ use: ./plugins/cycle-x.js }, { use: ./plugins/cycle-y.js }]`,
+      "plugins[0]",
+      ErrorCode.PLUGIN_DEPENDENCY_CYCLE,
+    ],
+    [
+      "plugin configured twice",
+      `${store}plugins: [{ use: ./plugins/plugin-a.js }, { use: ./plugins/plugin-a.js }]`,
+      "plugins[1]",
+      ErrorCode.PLUGIN_DUPLICATE,
+    ],
+    [
+      "bad property type",
+      `${store}classes: [{ name: Product, properties: [{ name: price, type: money }] }]`,
+      "classes[0].properties[0].type",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "lower-case class name",
+      `${store}classes: [{ name: product, properties: [] }]`,
+      "classes[0].name",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "class defined twice",
+      `${store}classes: [{ name: Product }, { name: Product }]`,
+      "classes[1].name",
+      ErrorCode.CLASS_INVALID,
+    ],
+    [
+      "vectorizer field not text",
+      `${store}classes: [{ name: Product, properties: [{ name: price, type: number }], vectorizer: { use: hash, fields: [price] } }]`,
+      "classes[0].vectorizer.fields[0]",
+      ErrorCode.CLASS_INVALID,
+    ],
+    [
+      "bad duration",
+      `${store}shutdownTimeout: soon`,
+      "shutdownTimeout",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "bad store setting",
+      `store: { use: memory, retention: { maxRows: -1 } }`,
+      "store.retention.maxRows",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
+      "env override not a number",
+      `${store}plugins: [{ use: ./plugins/plugin-a.js }]`,
+      "plugins[0].batchSize",
+      ErrorCode.CONFIG_ENV_OVERRIDE,
+      { PLUGIN_A_BATCH_SIZE: "many" },
+    ],
+  ];
 
 for (const [name, text, path, code, env] of badConfigs) {
   t.test(`bad config: ${name}`, async (t) => {
     const dir = await configDir(t);
-    const problems = await problemsOf(dir, text.includes("classes:") ? text : product + text, env ?? {});
+    const problems = await problemsOf(
+      dir,
+      text.includes("classes:") ? text : product + text,
+      env ?? {},
+    );
     const match = problems.find((problem) => problem.path === path);
     t.ok(match, `a problem at ${path}; got ${JSON.stringify(problems)}`);
     t.equal(match?.code, code);
@@ -71,27 +189,47 @@ for (const [name, text, path, code, env] of badConfigs) {
 
 t.test("every problem of a config is reported at once", async (t) => {
   const dir = await configDir(t);
-  const problems = await problemsOf(dir, `${store}server: { port: -1 }\nplugins: [{ use: ./plugins/plugin-a.js, batchSize: x }, { use: nope-plugin }]`);
-  t.same(problems.map((problem) => problem.path).sort(), ["plugins[0].batchSize", "plugins[1].use", "server.port"]);
+  const problems = await problemsOf(
+    dir,
+    `${store}server: { port: -1 }\nplugins: [{ use: ./plugins/plugin-a.js, batchSize: x }, { use: nope-plugin }]`,
+  );
+  t.same(problems.map((problem) => problem.path).sort(), [
+    "plugins[0].batchSize",
+    "plugins[1].use",
+    "server.port",
+  ]);
 });
 
 t.test("message names the path, expectation and value", async (t) => {
   const dir = await configDir(t);
-  const [problem] = await problemsOf(dir, `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: 0 }]`);
+  const [problem] = await problemsOf(
+    dir,
+    `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: 0 }]`,
+  );
   t.equal(problem.message, "expected integer >= 1, got 0");
 });
 
 t.test("interpolation with defaults and escapes", async (t) => {
   const dir = await configDir(t);
-  const file = await writeConfig(dir, `${store}server: { port: "\${PORT:-9090}" }\nplugins: [{ use: ./plugins/plugin-a.js, brokers: ["\${HOST}:9092", "$$literal"] }]`);
+  const file = await writeConfig(
+    dir,
+    `${store}server: { port: "\${PORT:-9090}" }\nplugins: [{ use: ./plugins/plugin-a.js, brokers: ["\${HOST}:9092", "$$literal"] }]`,
+  );
   const config = await loadConfig(file, { env: { HOST: "127.0.0.1" } });
-  t.equal(config.host.server.port, 9090, "the default applies and converts to the schema's type");
+  t.equal(
+    config.host.server.port,
+    9090,
+    "the default applies and converts to the schema's type",
+  );
   t.same(config.plugins[0].config.brokers, ["127.0.0.1:9092", "$literal"]);
 });
 
 t.test("defaults are applied", async (t) => {
   const dir = await configDir(t);
-  const config = await loadConfig(await writeConfig(dir, `${store}plugins: [{ use: ./plugins/plugin-a.js }]`), { env: {} });
+  const config = await loadConfig(
+    await writeConfig(dir, `${store}plugins: [{ use: ./plugins/plugin-a.js }]`),
+    { env: {} },
+  );
   t.equal(config.plugins[0].config.batchSize, 100);
   t.equal(config.shutdownTimeoutMs, 10_000);
   t.equal(config.host.server.host, "127.0.0.1");
@@ -99,77 +237,136 @@ t.test("defaults are applied", async (t) => {
 
 t.test("environment overrides win over the file", async (t) => {
   const dir = await configDir(t);
-  const file = await writeConfig(dir, `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: 5, brokers: [file:9092] }]`);
-  const config = await loadConfig(file, { env: { PLUGIN_A_BATCH_SIZE: "50", PLUGIN_A_BROKERS: "a:1, b:2", PLUGIN_A_LEVEL: "3" } });
+  const file = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: 5, brokers: [file:9092] }]`,
+  );
+  const config = await loadConfig(file, {
+    env: {
+      PLUGIN_A_BATCH_SIZE: "50",
+      PLUGIN_A_BROKERS: "a:1, b:2",
+      PLUGIN_A_LEVEL: "3",
+    },
+  });
   const plugin = config.plugins[0];
   t.equal(plugin.config.batchSize, 50);
   t.same(plugin.config.brokers, ["a:1", "b:2"]);
   t.same(plugin.config.nested, { level: 3 });
-  t.same(plugin.envApplied.sort(), ["PLUGIN_A_BATCH_SIZE", "PLUGIN_A_BROKERS", "PLUGIN_A_LEVEL"]);
+  t.same(plugin.envApplied.sort(), [
+    "PLUGIN_A_BATCH_SIZE",
+    "PLUGIN_A_BROKERS",
+    "PLUGIN_A_LEVEL",
+  ]);
 });
 
 t.test("enabled override disables a plugin", async (t) => {
   const dir = await configDir(t);
-  const file = await writeConfig(dir, `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: 0 }]`);
+  const file = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: 0 }]`,
+  );
   const config = await loadConfig(file, { env: { PLUGIN_A_ENABLED: "false" } });
-  t.equal(config.plugins.length, 0, "a disabled plugin is skipped, and its settings are not checked");
+  t.equal(
+    config.plugins.length,
+    0,
+    "a disabled plugin is skipped, and its settings are not checked",
+  );
 });
 
 t.test("plugins are ordered by dependency", async (t) => {
   const dir = await configDir(t);
-  const file = await writeConfig(dir, `${store}plugins: [{ use: ./plugins/plugin-b.js }, { use: ./plugins/plugin-a.js }]`);
+  const file = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: ./plugins/plugin-b.js }, { use: ./plugins/plugin-a.js }]`,
+  );
   const config = await loadConfig(file, { env: {} });
-  t.same(config.plugins.map((plugin) => plugin.plugin.name), ["plugin-a", "plugin-b"]);
+  t.same(
+    config.plugins.map((plugin) => plugin.plugin.name),
+    ["plugin-a", "plugin-b"],
+  );
 });
 
 t.test("dependency problems name both plugins", async (t) => {
   const dir = await configDir(t);
-  const [missing] = await problemsOf(dir, `${store}plugins: [{ use: ./plugins/plugin-b.js }]`);
+  const [missing] = await problemsOf(
+    dir,
+    `${store}plugins: [{ use: ./plugins/plugin-b.js }]`,
+  );
   t.match(missing.message, /plugin plugin-b depends on plugin plugin-a/);
 
-  const [cycle] = await problemsOf(dir, `${store}plugins: [{ use: ./plugins/cycle-x.js }, { use: ./plugins/cycle-y.js }]`);
+  const [cycle] = await problemsOf(
+    dir,
+    `${store}plugins: [{ use: ./plugins/cycle-x.js }, { use: ./plugins/cycle-y.js }]`,
+  );
   t.match(cycle.message, /cycle-x -> cycle-y -> cycle-x/);
 });
 
 t.test("JSON and ES module configs", async (t) => {
   const dir = await configDir(t);
-  const json = await writeConfig(dir, JSON.stringify({ store: { use: "memory" }, server: { port: 1234 } }), "weft.json");
+  const json = await writeConfig(
+    dir,
+    JSON.stringify({ store: { use: "memory" }, server: { port: 1234 } }),
+    "weft.json",
+  );
   t.equal((await loadConfig(json, { env: {} })).host.server.port, 1234);
 
-  const module = await writeConfig(dir, `export default { store: { use: "memory" }, server: { port: 4321 } };`, "weft.mjs");
+  const module = await writeConfig(
+    dir,
+    `export default { store: { use: "memory" }, server: { port: 4321 } };`,
+    "weft.mjs",
+  );
   t.equal((await loadConfig(module, { env: {} })).host.server.port, 4321);
 });
 
 t.test("unreadable and unparsable files", async (t) => {
   const dir = await configDir(t);
-  await t.rejects(loadConfig(join(dir, "missing.yaml")), { code: ErrorCode.CONFIG_NOT_FOUND });
+  await t.rejects(loadConfig(join(dir, "missing.yaml")), {
+    code: ErrorCode.CONFIG_NOT_FOUND,
+  });
 
   const yaml = await writeConfig(dir, "server:\n  port: 1\n  port: 2\n");
-  await t.rejects(loadConfig(yaml), { code: ErrorCode.CONFIG_PARSE, message: /line 3/ });
+  await t.rejects(loadConfig(yaml), {
+    code: ErrorCode.CONFIG_PARSE,
+    message: /line 3/,
+  });
 
   const json = await writeConfig(dir, "{ nope", "bad.json");
   await t.rejects(loadConfig(json), { code: ErrorCode.CONFIG_PARSE });
 });
 
-t.test("default store is the memory store when store-sqlite is absent", async (t) => {
-  const dir = await configDir(t);
-  const file = await writeConfig(dir, product);
-  // pnpm puts every workspace package on NODE_PATH, so check in a process without it.
-  const script = `import { loadConfig } from ${JSON.stringify(import.meta.resolve("@weft/core"))};
+t.test(
+  "default store is the memory store when store-sqlite is absent",
+  async (t) => {
+    const dir = await configDir(t);
+    const file = await writeConfig(dir, product);
+    // pnpm puts every workspace package on NODE_PATH, so check in a process without it.
+    const script = `import { loadConfig } from ${JSON.stringify(import.meta.resolve("@weft/core"))};
     const config = await loadConfig(${JSON.stringify(file)}, { env: {} });
     console.log(JSON.stringify({ use: config.store.use, note: config.storeNote }));`;
-  const { NODE_PATH: _nodePath, ...env } = process.env;
-  const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], { env, encoding: "utf8" });
-  const result = JSON.parse(output) as { use: string; note: string };
-  t.equal(result.use, "memory");
-  t.match(result.note, /nothing will be kept/);
-});
+    const { NODE_PATH: _nodePath, ...env } = process.env;
+    const output = execFileSync(
+      process.execPath,
+      ["--input-type=module", "-e", script],
+      { env, encoding: "utf8" },
+    );
+    const result = JSON.parse(output) as { use: string; note: string };
+    t.equal(result.use, "memory");
+    t.match(result.note, /nothing will be kept/);
+  },
+);
 
 t.test("default store is store-sqlite when it is installed", async (t) => {
   const dir = await configDir(t);
   const fake = join(dir, "node_modules", "@weft", "store-sqlite");
   await mkdir(fake, { recursive: true });
-  await writeFile(join(fake, "package.json"), JSON.stringify({ name: "@weft/store-sqlite", type: "module", main: "index.js" }));
+  await writeFile(
+    join(fake, "package.json"),
+    JSON.stringify({
+      name: "@weft/store-sqlite",
+      type: "module",
+      main: "index.js",
+    }),
+  );
   const core = JSON.stringify(import.meta.resolve("@weft/core"));
   await writeFile(
     join(fake, "index.js"),
@@ -191,6 +388,9 @@ t.test("durations", async (t) => {
   t.equal(parseDuration("2h"), 7_200_000);
   t.equal(parseDuration(1500), 1500);
   t.equal(parseDuration("1500"), 1500);
-  t.throws(() => parseDuration("5 minutes", "flushInterval"), { code: ErrorCode.CONFIG_DURATION, message: /flushInterval: invalid duration "5 minutes"/ });
+  t.throws(() => parseDuration("5 minutes", "flushInterval"), {
+    code: ErrorCode.CONFIG_DURATION,
+    message: /flushInterval: invalid duration "5 minutes"/,
+  });
   t.throws(() => parseDuration(-1), { code: ErrorCode.CONFIG_DURATION });
 });

@@ -35,16 +35,40 @@ const cases: Array<[string, Where, boolean]> = [
   ["isNull on missing property", { description: { isNull: true } }, true],
   ["isNull false on present", { name: { isNull: false } }, true],
   ["missing property equals null", { description: { equals: null } }, true],
-  ["missing property notEquals value", { description: { notEquals: "x" } }, true],
-  ["isNull false on missing property", { description: { isNull: false } }, false],
-  ["date gt as instant", { released: { gt: "2024-03-01T09:59:59+00:00" } }, true],
-  ["date equals across offsets", { released: { equals: "2024-03-01T11:00:00+01:00" } }, true],
+  [
+    "missing property notEquals value",
+    { description: { notEquals: "x" } },
+    true,
+  ],
+  [
+    "isNull false on missing property",
+    { description: { isNull: false } },
+    false,
+  ],
+  [
+    "date gt as instant",
+    { released: { gt: "2024-03-01T09:59:59+00:00" } },
+    true,
+  ],
+  [
+    "date equals across offsets",
+    { released: { equals: "2024-03-01T11:00:00+01:00" } },
+    true,
+  ],
   ["date lt", { released: { lt: "2024-01-01" } }, false],
   ["boolean equals", { active: { equals: true } }, true],
-  ["and", { and: [{ price: { gt: 10 } }, { category: { equals: "Electronics" } }] }, true],
+  [
+    "and",
+    { and: [{ price: { gt: 10 } }, { category: { equals: "Electronics" } }] },
+    true,
+  ],
   ["or", { or: [{ price: { gt: 100 } }, { stock: { equals: 3 } }] }, true],
   ["not", { not: { category: { equals: "Electronics" } } }, false],
-  ["keys of one clause combine with and", { price: { gt: 10 }, stock: { gt: 5 } }, false],
+  [
+    "keys of one clause combine with and",
+    { price: { gt: 10 }, stock: { gt: 5 } },
+    false,
+  ],
   ["nested path", { path: ["meta", "color"], equals: "black" }, true],
   ["several operators on one property", { price: { gt: 20, lt: 30 } }, true],
 ];
@@ -83,6 +107,9 @@ const invalid: Array<[string, unknown, string]> = [
 
 for (const [name, where, path] of invalid) {
   t.test(`invalid: ${name}`, async (t) => {
-    t.throws(() => compileFilter(where as Where, productClass), { code: ErrorCode.FILTER_INVALID, details: { path } });
+    t.throws(() => compileFilter(where as Where, productClass), {
+      code: ErrorCode.FILTER_INVALID,
+      details: { path },
+    });
   });
 }

@@ -7,32 +7,55 @@ const id = "0b7a6c2e-1f3d-4e5a-8b9c-0d1e2f3a4b5c";
 t.test("create, read, replace, merge and delete an object", async (t) => {
   const host = await startHost(t);
 
-  const created = await request(host, "POST", "/v1/objects", { class: "Product", id, properties: { name: "Lamp", price: 10 } });
+  const created = await request(host, "POST", "/v1/objects", {
+    class: "Product",
+    id,
+    properties: { name: "Lamp", price: 10 },
+  });
   t.equal(created.status, 201);
   t.same(created.body.properties, { name: "Lamp", price: 10 });
   t.equal(created.body.version, 1);
 
   const read = await request(host, "GET", `/v1/objects/Product/${id}`);
   t.equal(read.status, 200);
-  t.same(read.body, { class: "Product", id, properties: { name: "Lamp", price: 10 }, version: 1, updatedAt: created.body.updatedAt });
+  t.same(read.body, {
+    class: "Product",
+    id,
+    properties: { name: "Lamp", price: 10 },
+    version: 1,
+    updatedAt: created.body.updatedAt,
+  });
 
-  const replaced = await request(host, "PUT", `/v1/objects/Product/${id}`, { properties: { name: "Lamp 2" } });
+  const replaced = await request(host, "PUT", `/v1/objects/Product/${id}`, {
+    properties: { name: "Lamp 2" },
+  });
   t.equal(replaced.status, 200);
   t.same(replaced.body.properties, { name: "Lamp 2" });
 
-  const merged = await request(host, "PATCH", `/v1/objects/Product/${id}`, { properties: { price: 12 } });
+  const merged = await request(host, "PATCH", `/v1/objects/Product/${id}`, {
+    properties: { price: 12 },
+  });
   t.same(merged.body.properties, { name: "Lamp 2", price: 12 });
   t.equal(merged.body.version, 3);
 
   const deleted = await request(host, "DELETE", `/v1/objects/Product/${id}`);
   t.equal(deleted.status, 204);
-  t.equal((await request(host, "GET", `/v1/objects/Product/${id}`)).status, 404);
-  t.equal((await request(host, "DELETE", `/v1/objects/Product/${id}`)).status, 404, "deleting a missing object");
+  t.equal(
+    (await request(host, "GET", `/v1/objects/Product/${id}`)).status,
+    404,
+  );
+  t.equal(
+    (await request(host, "DELETE", `/v1/objects/Product/${id}`)).status,
+    404,
+    "deleting a missing object",
+  );
 });
 
 t.test("non-UUID keys in paths map to their UUIDv5", async (t) => {
   const host = await startHost(t);
-  const created = await request(host, "PUT", "/v1/objects/Product/sku-42", { properties: { name: "x" } });
+  const created = await request(host, "PUT", "/v1/objects/Product/sku-42", {
+    properties: { name: "x" },
+  });
   t.equal(created.status, 201);
   const read = await request(host, "GET", "/v1/objects/Product/sku-42");
   t.equal(read.body.id, created.body.id);
@@ -40,9 +63,20 @@ t.test("non-UUID keys in paths map to their UUIDv5", async (t) => {
 
 t.test("vector is returned on request", async (t) => {
   const host = await startHost(t);
-  await request(host, "POST", "/v1/objects", { class: "Product", id, properties: { name: "x" }, vector: [0.5, 0.25] });
-  t.notOk((await request(host, "GET", `/v1/objects/Product/${id}`)).body.vector);
-  t.same((await request(host, "GET", `/v1/objects/Product/${id}?include=vector`)).body.vector, [0.5, 0.25]);
+  await request(host, "POST", "/v1/objects", {
+    class: "Product",
+    id,
+    properties: { name: "x" },
+    vector: [0.5, 0.25],
+  });
+  t.notOk(
+    (await request(host, "GET", `/v1/objects/Product/${id}`)).body.vector,
+  );
+  t.same(
+    (await request(host, "GET", `/v1/objects/Product/${id}?include=vector`))
+      .body.vector,
+    [0.5, 0.25],
+  );
 });
 
 t.test("batch write returns results in request order", async (t) => {
@@ -55,65 +89,130 @@ t.test("batch write returns results in request order", async (t) => {
     ],
   });
   t.equal(response.status, 200);
-  t.same(response.body.results.map((result: { status: string }) => result.status), ["ok", "rejected", "ok"]);
+  t.same(
+    response.body.results.map((result: { status: string }) => result.status),
+    ["ok", "rejected", "ok"],
+  );
   t.equal(response.body.results[1].error.code, ErrorCode.OBJECT_INVALID);
 });
 
 t.test("list pages with a cursor and filters with where", async (t) => {
   const host = await startHost(t);
-  const objects = Array.from({ length: 5 }, (_, i) => ({ class: "Product", id: `k${i}`, properties: { name: `n${i}`, price: i } }));
+  const objects = Array.from({ length: 5 }, (_, i) => ({
+    class: "Product",
+    id: `k${i}`,
+    properties: { name: `n${i}`, price: i },
+  }));
   await request(host, "POST", "/v1/batch/objects", { objects });
 
   const first = await request(host, "GET", "/v1/objects?class=Product&limit=2");
   t.equal(first.body.objects.length, 2);
   t.type(first.body.next, "string");
-  const second = await request(host, "GET", `/v1/objects?class=Product&limit=2&after=${first.body.next}`);
-  const third = await request(host, "GET", `/v1/objects?class=Product&limit=2&after=${second.body.next}`);
+  const second = await request(
+    host,
+    "GET",
+    `/v1/objects?class=Product&limit=2&after=${first.body.next}`,
+  );
+  const third = await request(
+    host,
+    "GET",
+    `/v1/objects?class=Product&limit=2&after=${second.body.next}`,
+  );
   t.equal(third.body.objects.length, 1);
   t.equal(third.body.next, null);
-  const ids = [...first.body.objects, ...second.body.objects, ...third.body.objects].map((object: { id: string }) => object.id);
+  const ids = [
+    ...first.body.objects,
+    ...second.body.objects,
+    ...third.body.objects,
+  ].map((object: { id: string }) => object.id);
   t.equal(new Set(ids).size, 5, "every object once");
 
   const where = encodeURIComponent(JSON.stringify({ price: { gte: 3 } }));
-  const filtered = await request(host, "GET", `/v1/objects?class=Product&where=${where}`);
-  t.same(filtered.body.objects.map((object: { properties: { price: number } }) => object.properties.price).sort(), [3, 4]);
+  const filtered = await request(
+    host,
+    "GET",
+    `/v1/objects?class=Product&where=${where}`,
+  );
+  t.same(
+    filtered.body.objects
+      .map(
+        (object: { properties: { price: number } }) => object.properties.price,
+      )
+      .sort(),
+    [3, 4],
+  );
 });
 
 t.test("bad input gets a clear error", async (t) => {
   const host = await startHost(t);
 
-  const invalidJson = await request(host, "POST", "/v1/objects", '{"class": "Product",');
+  const invalidJson = await request(
+    host,
+    "POST",
+    "/v1/objects",
+    '{"class": "Product",',
+  );
   t.equal(invalidJson.status, 400);
   t.equal(invalidJson.body.error.code, ErrorCode.HTTP_JSON_INVALID);
   t.equal(invalidJson.body.error.position, 20);
 
-  const wrongType = await request(host, "POST", "/v1/objects", { class: "Product", properties: { price: "ten", stock: "x" } });
+  const wrongType = await request(host, "POST", "/v1/objects", {
+    class: "Product",
+    properties: { price: "ten", stock: "x" },
+  });
   t.equal(wrongType.status, 422);
-  t.same(wrongType.body.error.problems.map((problem: { property: string }) => problem.property), ["price", "stock"]);
+  t.same(
+    wrongType.body.error.problems.map(
+      (problem: { property: string }) => problem.property,
+    ),
+    ["price", "stock"],
+  );
 
-  const unknownClass = await request(host, "POST", "/v1/objects", { class: "Nope", properties: {} });
+  const unknownClass = await request(host, "POST", "/v1/objects", {
+    class: "Nope",
+    properties: {},
+  });
   t.equal(unknownClass.status, 422);
   t.equal(unknownClass.body.error.code, ErrorCode.CLASS_UNKNOWN);
 
   const unknownClassPath = await request(host, "GET", `/v1/objects/Nope/${id}`);
   t.equal(unknownClassPath.status, 404);
 
-  const badId = await request(host, "POST", "/v1/objects", { class: "Product", id: { nested: true }, properties: {} });
+  const badId = await request(host, "POST", "/v1/objects", {
+    class: "Product",
+    id: { nested: true },
+    properties: {},
+  });
   t.equal(badId.status, 400);
   t.equal(badId.body.error.code, ErrorCode.ID_INVALID);
 
-  const badUuidProperty = await request(host, "POST", "/v1/objects", { class: "Product", properties: { ref: "not-a-uuid" } });
+  const badUuidProperty = await request(host, "POST", "/v1/objects", {
+    class: "Product",
+    properties: { ref: "not-a-uuid" },
+  });
   t.equal(badUuidProperty.status, 422);
   t.match(badUuidProperty.body.error.message, /ref: expected a UUID/);
 
-  const badLimit = await request(host, "GET", "/v1/objects?class=Product&limit=0");
+  const badLimit = await request(
+    host,
+    "GET",
+    "/v1/objects?class=Product&limit=0",
+  );
   t.equal(badLimit.status, 400);
 
-  const badWhere = await request(host, "GET", `/v1/objects?class=Product&where=${encodeURIComponent('{"colour":{"equals":1}}')}`);
+  const badWhere = await request(
+    host,
+    "GET",
+    `/v1/objects?class=Product&where=${encodeURIComponent('{"colour":{"equals":1}}')}`,
+  );
   t.equal(badWhere.status, 400);
   t.equal(badWhere.body.error.code, ErrorCode.FILTER_INVALID);
 
-  const badCursor = await request(host, "GET", "/v1/objects?class=Product&after=garbage");
+  const badCursor = await request(
+    host,
+    "GET",
+    "/v1/objects?class=Product&after=garbage",
+  );
   t.equal(badCursor.status, 400);
 
   t.equal((await request(host, "GET", "/v1/nothing-here")).status, 404);
@@ -121,7 +220,10 @@ t.test("bad input gets a clear error", async (t) => {
 
 t.test("oversize body gets 413", async (t) => {
   const host = await startHost(t, { server: { port: 0, bodyLimit: 1024 } });
-  const response = await request(host, "POST", "/v1/objects", { class: "Product", properties: { name: "x".repeat(2000) } });
+  const response = await request(host, "POST", "/v1/objects", {
+    class: "Product",
+    properties: { name: "x".repeat(2000) },
+  });
   t.equal(response.status, 413);
   t.equal(response.body.error.code, ErrorCode.HTTP_BODY_TOO_LARGE);
   t.equal(await host.store.lastSeq(), 0);
@@ -135,10 +237,22 @@ t.test("API keys guard every route but health and readiness", async (t) => {
   t.equal(missing.body.error.code, ErrorCode.HTTP_UNAUTHORIZED);
   t.equal(missing.headers.get("www-authenticate"), 'Bearer realm="weft"');
 
-  const wrong = await request(host, "GET", "/v1/objects?class=Product", undefined, { authorization: "Bearer s3cret-kez" });
+  const wrong = await request(
+    host,
+    "GET",
+    "/v1/objects?class=Product",
+    undefined,
+    { authorization: "Bearer s3cret-kez" },
+  );
   t.equal(wrong.status, 401);
 
-  const right = await request(host, "GET", "/v1/objects?class=Product", undefined, { authorization: "Bearer second-key" });
+  const right = await request(
+    host,
+    "GET",
+    "/v1/objects?class=Product",
+    undefined,
+    { authorization: "Bearer second-key" },
+  );
   t.equal(right.status, 200);
 
   t.equal((await request(host, "GET", "/metrics")).status, 401);
@@ -147,22 +261,39 @@ t.test("API keys guard every route but health and readiness", async (t) => {
 });
 
 t.test("CORS answers allowed origins only", async (t) => {
-  const host = await startHost(t, { server: { port: 0, corsOrigins: ["https://app.example"] } });
-  const allowed = await fetch(`${host.http!.url}/healthz`, { headers: { origin: "https://app.example" } });
-  t.equal(allowed.headers.get("access-control-allow-origin"), "https://app.example");
-  const other = await fetch(`${host.http!.url}/healthz`, { headers: { origin: "https://evil.example" } });
+  const host = await startHost(t, {
+    server: { port: 0, corsOrigins: ["https://app.example"] },
+  });
+  const allowed = await fetch(`${host.http!.url}/healthz`, {
+    headers: { origin: "https://app.example" },
+  });
+  t.equal(
+    allowed.headers.get("access-control-allow-origin"),
+    "https://app.example",
+  );
+  const other = await fetch(`${host.http!.url}/healthz`, {
+    headers: { origin: "https://evil.example" },
+  });
   t.equal(other.headers.get("access-control-allow-origin"), null);
 
   const preflight = await fetch(`${host.http!.url}/v1/objects`, {
     method: "OPTIONS",
-    headers: { origin: "https://app.example", "access-control-request-method": "POST" },
+    headers: {
+      origin: "https://app.example",
+      "access-control-request-method": "POST",
+    },
   });
   t.equal(preflight.status, 204);
 });
 
 t.test("metrics count writes and rejects", async (t) => {
   const host = await startHost(t);
-  await request(host, "POST", "/v1/batch/objects", { objects: [{ class: "Product", properties: { name: "a" } }, { class: "Product", properties: { price: "x" } }] });
+  await request(host, "POST", "/v1/batch/objects", {
+    objects: [
+      { class: "Product", properties: { name: "a" } },
+      { class: "Product", properties: { price: "x" } },
+    ],
+  });
   const text = await (await fetch(`${host.http!.url}/metrics`)).text();
   t.match(text, /weft_write_objects_total\{status="ok",op="INSERT"\} 1/);
   t.match(text, /weft_write_rejects_total\{code="WEFT_ERR_OBJECT_INVALID"\} 1/);

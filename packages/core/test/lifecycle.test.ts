@@ -1,44 +1,77 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import t from "tap";
-import { ErrorCode, Host, MemoryStore, Type, definePlugin, isPlugin, isWeftError, WeftError, type WeftError as WeftErrorType } from "@weft/core";
+import {
+  ErrorCode,
+  Host,
+  MemoryStore,
+  Type,
+  definePlugin,
+  isPlugin,
+  isWeftError,
+  WeftError,
+  type WeftError as WeftErrorType,
+} from "@weft/core";
 import { productClass, silentLogger, storePlugin } from "./helpers.js";
 
 function newHost(options: ConstructorParameters<typeof Host>[0] = {}) {
-  return new Host({ classes: [productClass], server: { port: 0 }, logger: silentLogger(), processMetrics: false, ...options });
+  return new Host({
+    classes: [productClass],
+    server: { port: 0 },
+    logger: silentLogger(),
+    processMetrics: false,
+    ...options,
+  });
 }
 
 const noop = Type.Object({});
 
-t.test("stop runs intake, drain, stop taps in reverse, then the store", async (t) => {
-  const steps: string[] = [];
-  const store = new MemoryStore();
-  const originalClose = store.close.bind(store);
-  store.close = async () => {
-    steps.push("store closed");
-    return originalClose();
-  };
-  const tracker = (name: string) =>
-    definePlugin({
-      name,
-      version: "1.0.0",
-      configSchema: noop,
-      register(host) {
-        host.hooks.stopIntake.tapPromise(name, async () => void steps.push(`${name} intake`));
-        host.hooks.stop.tapPromise(name, async () => void steps.push(`${name} stop`));
-        return () => void steps.push(`${name} disposed`);
-      },
-    });
+t.test(
+  "stop runs intake, drain, stop taps in reverse, then the store",
+  async (t) => {
+    const steps: string[] = [];
+    const store = new MemoryStore();
+    const originalClose = store.close.bind(store);
+    store.close = async () => {
+      steps.push("store closed");
+      return originalClose();
+    };
+    const tracker = (name: string) =>
+      definePlugin({
+        name,
+        version: "1.0.0",
+        configSchema: noop,
+        register(host) {
+          host.hooks.stopIntake.tapPromise(
+            name,
+            async () => void steps.push(`${name} intake`),
+          );
+          host.hooks.stop.tapPromise(
+            name,
+            async () => void steps.push(`${name} stop`),
+          );
+          return () => void steps.push(`${name} disposed`);
+        },
+      });
 
-  const host = newHost();
-  await host.register(storePlugin(store), {});
-  await host.register(tracker("first"), {});
-  await host.register(tracker("second"), {});
-  await host.start();
-  await host.stop();
+    const host = newHost();
+    await host.register(storePlugin(store), {});
+    await host.register(tracker("first"), {});
+    await host.register(tracker("second"), {});
+    await host.start();
+    await host.stop();
 
-  t.same(steps, ["first intake", "second intake", "second stop", "first stop", "second disposed", "first disposed", "store closed"]);
-  t.equal(host.phase, "stopped");
-});
+    t.same(steps, [
+      "first intake",
+      "second intake",
+      "second stop",
+      "first stop",
+      "second disposed",
+      "first disposed",
+      "store closed",
+    ]);
+    t.equal(host.phase, "stopped");
+  },
+);
 
 t.test("graceful stop drains in-flight writes", async (t) => {
   let release!: () => void;
@@ -59,8 +92,17 @@ t.test("graceful stop drains in-flight writes", async (t) => {
   await host.register(slow, {});
   await host.start();
 
-  const inFlight = host.write([{ op: "upsert", class: "Product", id: "a", properties: { name: "kept" } }]);
-  const queued = host.write([{ op: "upsert", class: "Product", id: "b", properties: { name: "kept too" } }]);
+  const inFlight = host.write([
+    { op: "upsert", class: "Product", id: "a", properties: { name: "kept" } },
+  ]);
+  const queued = host.write([
+    {
+      op: "upsert",
+      class: "Product",
+      id: "b",
+      properties: { name: "kept too" },
+    },
+  ]);
   const stopped = host.stop();
   await sleep(20);
   release();
@@ -70,8 +112,15 @@ t.test("graceful stop drains in-flight writes", async (t) => {
   await stopped;
   t.equal(first.status, "ok");
   t.equal(second.status, "ok");
-  t.equal(await host.store.lastSeq(), 2, "both writes committed before the store closed");
-  await t.rejects(host.write([{ op: "upsert", class: "Product", properties: {} }]), { code: ErrorCode.HOST_STOPPING, retryable: true });
+  t.equal(
+    await host.store.lastSeq(),
+    2,
+    "both writes committed before the store closed",
+  );
+  await t.rejects(
+    host.write([{ op: "upsert", class: "Product", properties: {} }]),
+    { code: ErrorCode.HOST_STOPPING, retryable: true },
+  );
 });
 
 t.test("a plugin whose start hangs is named in the error", async (t) => {
@@ -89,7 +138,10 @@ t.test("a plugin whose start hangs is named in the error", async (t) => {
   const error = (await host.start().catch((e: unknown) => e)) as WeftErrorType;
   t.equal(error.code, ErrorCode.PLUGIN_START_TIMEOUT);
   t.equal(error.details.plugin, "hanging");
-  t.match(error.message, /plugin hanging did not finish hook start within 50 ms/);
+  t.match(
+    error.message,
+    /plugin hanging did not finish hook start within 50 ms/,
+  );
   t.equal(host.phase, "stopped", "what started was stopped again");
 });
 
@@ -108,7 +160,10 @@ t.test("a plugin whose stop hangs does not block the others", async (t) => {
     version: "1.0.0",
     configSchema: noop,
     register(host) {
-      host.hooks.stop.tapPromise("polite", async () => void steps.push("polite stopped"));
+      host.hooks.stop.tapPromise(
+        "polite",
+        async () => void steps.push("polite stopped"),
+      );
     },
   });
   const host = newHost({ shutdownTimeoutMs: 200 });
@@ -132,29 +187,56 @@ t.test("register failure names the plugin", async (t) => {
     },
   });
   const host = newHost();
-  await t.rejects(host.register(broken, {}), { code: ErrorCode.PLUGIN_REGISTER, message: /plugin broken failed to register: cannot register/ });
-});
-
-t.test("capability slots reject duplicates and report missing names", async (t) => {
-  const host = newHost();
-  await host.register(storePlugin(), {});
-  await t.rejects(host.register(definePlugin({ ...storePlugin(), name: "other-store" }), {}), {
+  await t.rejects(host.register(broken, {}), {
     code: ErrorCode.PLUGIN_REGISTER,
-    cause: { code: ErrorCode.STORE_DUPLICATE, message: /plugin other-store provides a store, but plugin test-store already did/ },
+    message: /plugin broken failed to register: cannot register/,
   });
-
-  const actions = definePlugin({
-    name: "actions",
-    version: "1.0.0",
-    configSchema: noop,
-    register(host) {
-      host.provideAction("notify", { configSchema: noop, create: () => ({ execute: async () => ({ ok: true }) }) });
-      host.provideAction("notify", { configSchema: noop, create: () => ({ execute: async () => ({ ok: true }) }) });
-    },
-  });
-  await t.rejects(host.register(actions, {}), { cause: { code: ErrorCode.CAPABILITY_DUPLICATE } });
-  t.throws(() => host.capabilities.vectorizer("missing"), { code: ErrorCode.CAPABILITY_NOT_FOUND, message: /known: hash/ });
 });
+
+t.test(
+  "capability slots reject duplicates and report missing names",
+  async (t) => {
+    const host = newHost();
+    await host.register(storePlugin(), {});
+    await t.rejects(
+      host.register(
+        definePlugin({ ...storePlugin(), name: "other-store" }),
+        {},
+      ),
+      {
+        code: ErrorCode.PLUGIN_REGISTER,
+        cause: {
+          code: ErrorCode.STORE_DUPLICATE,
+          message:
+            /plugin other-store provides a store, but plugin test-store already did/,
+        },
+      },
+    );
+
+    const actions = definePlugin({
+      name: "actions",
+      version: "1.0.0",
+      configSchema: noop,
+      register(host) {
+        host.provideAction("notify", {
+          configSchema: noop,
+          create: () => ({ execute: async () => ({ ok: true }) }),
+        });
+        host.provideAction("notify", {
+          configSchema: noop,
+          create: () => ({ execute: async () => ({ ok: true }) }),
+        });
+      },
+    });
+    await t.rejects(host.register(actions, {}), {
+      cause: { code: ErrorCode.CAPABILITY_DUPLICATE },
+    });
+    t.throws(() => host.capabilities.vectorizer("missing"), {
+      code: ErrorCode.CAPABILITY_NOT_FOUND,
+      message: /known: hash/,
+    });
+  },
+);
 
 t.test("start without a store fails clearly", async (t) => {
   const host = newHost();
@@ -162,18 +244,38 @@ t.test("start without a store fails clearly", async (t) => {
 });
 
 t.test("a vectorizer name nobody provides fails the start", async (t) => {
-  const host = newHost({ classes: [{ name: "Doc", properties: [{ name: "title", type: "text" }], vectorizer: { use: "openai", fields: ["title"] } }] });
+  const host = newHost({
+    classes: [
+      {
+        name: "Doc",
+        properties: [{ name: "title", type: "text" }],
+        vectorizer: { use: "openai", fields: ["title"] },
+      },
+    ],
+  });
   await host.register(storePlugin(), {});
-  await t.rejects(host.start(), { code: ErrorCode.CAPABILITY_NOT_FOUND, message: /no vectorizer named "openai"/ });
+  await t.rejects(host.start(), {
+    code: ErrorCode.CAPABILITY_NOT_FOUND,
+    message: /no vectorizer named "openai"/,
+  });
 });
 
 t.test("plugin and error brands work across copies of core", async (t) => {
   // A plugin or error built by another copy of core carries the same registered symbols.
-  const foreignPlugin = { name: "foreign", version: "1", configSchema: noop, register() {}, [Symbol.for("weft.plugin")]: true };
+  const foreignPlugin = {
+    name: "foreign",
+    version: "1",
+    configSchema: noop,
+    register() {},
+    [Symbol.for("weft.plugin")]: true,
+  };
   t.ok(isPlugin(foreignPlugin));
   t.notOk(isPlugin({ name: "plain" }));
 
-  const foreignError = Object.assign(new Error("x"), { code: "WEFT_ERR_X", [Symbol.for("weft.error")]: true });
+  const foreignError = Object.assign(new Error("x"), {
+    code: "WEFT_ERR_X",
+    [Symbol.for("weft.error")]: true,
+  });
   t.ok(isWeftError(foreignError));
   t.ok(isWeftError(new WeftError("WEFT_ERR_Y", "y")));
   t.notOk(isWeftError(new Error("plain")));
@@ -190,8 +292,12 @@ t.test("plugins list their hooks and capabilities", async (t) => {
       configSchema: noop,
       register(host) {
         host.hooks.afterWrite.tap("lister", () => {});
-        host.hooks.beforeWriteFor.for("Product").tap("lister", (batch) => batch);
-        host.provideVectorizer("upper", { vectorize: async (texts) => texts.map(() => [1]) });
+        host.hooks.beforeWriteFor
+          .for("Product")
+          .tap("lister", (batch) => batch);
+        host.provideVectorizer("upper", {
+          vectorize: async (texts) => texts.map(() => [1]),
+        });
       },
     }),
     {},
@@ -210,7 +316,10 @@ t.test("second signal exits at once", async (t) => {
     version: "1.0.0",
     configSchema: noop,
     register(host) {
-      host.hooks.stop.tapPromise("hangs-on-stop", () => new Promise<void>((resolve) => (release = resolve)));
+      host.hooks.stop.tapPromise(
+        "hangs-on-stop",
+        () => new Promise<void>((resolve) => (release = resolve)),
+      );
     },
   });
   const host = newHost({ shutdownTimeoutMs: 60_000 });

@@ -9,7 +9,14 @@ t.test("store contract", (t) => runStoreContract(t, () => new MemoryStore()));
 function commit(store: MemoryStore, count: number): Promise<unknown> {
   const batch: CommitBatch = {
     txId: "tx",
-    mutations: [{ op: "upsert", class: "Item", id: "00000000-0000-4000-8000-000000000001", properties: { count } }],
+    mutations: [
+      {
+        op: "upsert",
+        class: "Item",
+        id: "00000000-0000-4000-8000-000000000001",
+        properties: { count },
+      },
+    ],
     origin: { plugin: "test" },
     metadata: {},
     positions: [],
@@ -19,9 +26,15 @@ function commit(store: MemoryStore, count: number): Promise<unknown> {
   return store.commit(batch);
 }
 
-async function openStore(options: ConstructorParameters<typeof MemoryStore>[0]): Promise<MemoryStore> {
+async function openStore(
+  options: ConstructorParameters<typeof MemoryStore>[0],
+): Promise<MemoryStore> {
   const store = new MemoryStore(options);
-  await store.open({ classes: [contractClass], logger: silentLogger(), metrics: new Registry() });
+  await store.open({
+    classes: [contractClass],
+    logger: silentLogger(),
+    metrics: new Registry(),
+  });
   return store;
 }
 
@@ -32,24 +45,35 @@ t.test("retention keeps maxRows and reports readers behind it", async (t) => {
   t.equal(await store.firstSeq(), 8);
   t.equal(await store.lastSeq(), 10);
   const error = await store.readChanges(2, 10).catch((e: unknown) => e);
-  t.match(error, { code: ErrorCode.CHANGES_TRUNCATED, details: { fromSeq: 2, firstSeq: 8 } });
-  t.same((await store.readChanges(8, 10)).map((event) => event.seq), [8, 9, 10]);
+  t.match(error, {
+    code: ErrorCode.CHANGES_TRUNCATED,
+    details: { fromSeq: 2, firstSeq: 8 },
+  });
+  t.same(
+    (await store.readChanges(8, 10)).map((event) => event.seq),
+    [8, 9, 10],
+  );
 });
 
-t.test("retention never passes the slowest checkpoint unless forced", async (t) => {
-  const kept = await openStore({ retention: { maxRows: 2, force: false } });
-  await kept.setCheckpoint("slow-sink", 3);
-  for (let i = 0; i < 10; i++) await commit(kept, i);
-  t.equal(await kept.firstSeq(), 3, "the checkpoint holds the log");
+t.test(
+  "retention never passes the slowest checkpoint unless forced",
+  async (t) => {
+    const kept = await openStore({ retention: { maxRows: 2, force: false } });
+    await kept.setCheckpoint("slow-sink", 3);
+    for (let i = 0; i < 10; i++) await commit(kept, i);
+    t.equal(await kept.firstSeq(), 3, "the checkpoint holds the log");
 
-  const forced = await openStore({ retention: { maxRows: 2, force: true } });
-  await forced.setCheckpoint("slow-sink", 3);
-  for (let i = 0; i < 10; i++) await commit(forced, i);
-  t.equal(await forced.firstSeq(), 9);
-});
+    const forced = await openStore({ retention: { maxRows: 2, force: true } });
+    await forced.setCheckpoint("slow-sink", 3);
+    for (let i = 0; i < 10; i++) await commit(forced, i);
+    t.equal(await forced.firstSeq(), 9);
+  },
+);
 
 t.test("retention by age", async (t) => {
-  const store = await openStore({ retention: { maxRows: 1000, maxAge: 1, force: false } });
+  const store = await openStore({
+    retention: { maxRows: 1000, maxAge: 1, force: false },
+  });
   await commit(store, 1);
   await new Promise((resolve) => setTimeout(resolve, 5));
   await commit(store, 2);

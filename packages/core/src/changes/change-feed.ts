@@ -41,8 +41,10 @@ export class ChangeFeed {
   publish(events: readonly ChangeEvent[]): void {
     if (events.length === 0) return;
 
-    this.#recent.push(...events);
-    if (this.#recent.length > RECENT_CAPACITY) this.#recent.splice(0, this.#recent.length - RECENT_CAPACITY);
+    for (const event of events) this.#recent.push(event);
+    // Trim in steps of a whole capacity, so the copy is paid once per RECENT_CAPACITY events.
+    if (this.#recent.length > 2 * RECENT_CAPACITY)
+      this.#recent = this.#recent.slice(-RECENT_CAPACITY);
     this.#lastSeq = events[events.length - 1].seq;
 
     const waiters = [...this.#waiters];
@@ -68,12 +70,18 @@ export class ChangeFeed {
   }
 
   /** Reads events with `seq >= fromSeq`: history, then live, one at a time. */
-  async *read(fromSeq: number, options: ReadOptions = {}): AsyncIterable<ChangeEvent> {
+  async *read(
+    fromSeq: number,
+    options: ReadOptions = {},
+  ): AsyncIterable<ChangeEvent> {
     for await (const batch of this.batches(fromSeq, options)) yield* batch;
   }
 
   /** Reads events with `seq >= fromSeq` in batches of consecutive seqs. */
-  async *batches(fromSeq: number, options: ReadOptions = {}): AsyncIterable<ChangeEvent[]> {
+  async *batches(
+    fromSeq: number,
+    options: ReadOptions = {},
+  ): AsyncIterable<ChangeEvent[]> {
     const maxBatch = options.maxBatch ?? 500;
     let next = Math.max(1, fromSeq);
 
@@ -103,7 +111,8 @@ export class ChangeFeed {
   }
 
   #waitForEvents(next: number, signal: AbortSignal | undefined): Promise<void> {
-    if (next <= this.#lastSeq || this.#closed || signal?.aborted) return Promise.resolve();
+    if (next <= this.#lastSeq || this.#closed || signal?.aborted)
+      return Promise.resolve();
 
     return new Promise((resolve) => {
       const wake = () => {

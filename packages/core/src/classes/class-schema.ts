@@ -1,11 +1,23 @@
 import { Type, type Static } from "@sinclair/typebox";
 
-export const propertyTypes = ["text", "text[]", "int", "number", "boolean", "date", "uuid", "object"] as const;
+export const propertyTypes = [
+  "text",
+  "text[]",
+  "int",
+  "number",
+  "boolean",
+  "date",
+  "uuid",
+  "object",
+] as const;
 
 /** TypeBox schema of one class in the host config. */
 export const ClassSchema = Type.Object(
   {
-    name: Type.String({ pattern: "^[A-Z][A-Za-z0-9_]*$", description: "class name, starting with a capital letter" }),
+    name: Type.String({
+      pattern: "^[A-Z][A-Za-z0-9_]*$",
+      description: "class name, starting with a capital letter",
+    }),
     description: Type.Optional(Type.String()),
     properties: Type.Array(
       Type.Object(
@@ -20,7 +32,10 @@ export const ClassSchema = Type.Object(
     ),
     vectorizer: Type.Optional(
       Type.Object(
-        { use: Type.String({ minLength: 1 }), fields: Type.Array(Type.String(), { minItems: 1 }) },
+        {
+          use: Type.String({ minLength: 1 }),
+          fields: Type.Array(Type.String(), { minItems: 1 }),
+        },
         { additionalProperties: false },
       ),
     ),

@@ -1,5 +1,6 @@
 /** The types a class property may have. */
-export type PropertyType = "text" | "text[]" | "int" | "number" | "boolean" | "date" | "uuid" | "object";
+export type PropertyType =
+  "text" | "text[]" | "int" | "number" | "boolean" | "date" | "uuid" | "object";
 
 export interface PropertyDefinition {
   name: string;

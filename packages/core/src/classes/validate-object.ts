@@ -7,37 +7,58 @@ export interface PropertyProblem {
   message: string;
 }
 
-const isoDate = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const isoDate =
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
-  return typeof value === "string" ? `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}` : `${typeof value} ${JSON.stringify(value)}`;
+  return typeof value === "string"
+    ? `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`
+    : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 /** Tells why a value does not fit a property type, or returns undefined when it fits. */
-export function checkPropertyValue(type: PropertyType, value: unknown): string | undefined {
+export function checkPropertyValue(
+  type: PropertyType,
+  value: unknown,
+): string | undefined {
   switch (type) {
     case "text":
-      return typeof value === "string" ? undefined : `expected text, got ${describe(value)}`;
+      return typeof value === "string"
+        ? undefined
+        : `expected text, got ${describe(value)}`;
     case "text[]":
-      return Array.isArray(value) && value.every((item) => typeof item === "string")
+      return Array.isArray(value) &&
+        value.every((item) => typeof item === "string")
         ? undefined
         : `expected a list of text, got ${describe(value)}`;
     case "int":
-      return typeof value === "number" && Number.isSafeInteger(value) ? undefined : `expected int, got ${describe(value)}`;
+      return typeof value === "number" && Number.isSafeInteger(value)
+        ? undefined
+        : `expected int, got ${describe(value)}`;
     case "number":
-      return typeof value === "number" && Number.isFinite(value) ? undefined : `expected number, got ${describe(value)}`;
+      return typeof value === "number" && Number.isFinite(value)
+        ? undefined
+        : `expected number, got ${describe(value)}`;
     case "boolean":
-      return typeof value === "boolean" ? undefined : `expected boolean, got ${describe(value)}`;
+      return typeof value === "boolean"
+        ? undefined
+        : `expected boolean, got ${describe(value)}`;
     case "date":
-      return typeof value === "string" && isoDate.test(value) && !Number.isNaN(Date.parse(value))
+      return typeof value === "string" &&
+        isoDate.test(value) &&
+        !Number.isNaN(Date.parse(value))
         ? undefined
         : `expected an ISO-8601 date, got ${describe(value)}`;
     case "uuid":
-      return isObjectId(value) ? undefined : `expected a UUID, got ${describe(value)}`;
+      return isObjectId(value)
+        ? undefined
+        : `expected a UUID, got ${describe(value)}`;
     case "object":
-      return typeof value === "object" && value !== null && !Array.isArray(value)
+      return typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value)
         ? undefined
         : `expected an object, got ${describe(value)}`;
   }
@@ -48,14 +69,21 @@ export function checkPropertyValue(type: PropertyType, value: unknown): string |
  * and means "no value"; unknown property names are problems, so a typo is
  * never stored silently.
  */
-export function validateProperties(definition: ClassDefinition, properties: Record<string, unknown>): PropertyProblem[] {
+export function validateProperties(
+  definition: ClassDefinition,
+  properties: Record<string, unknown>,
+): PropertyProblem[] {
   const problems: PropertyProblem[] = [];
   const types = propertyTypes(definition);
 
-  for (const [name, value] of Object.entries(properties)) {
+  for (const name in properties) {
+    const value = properties[name];
     const type = types.get(name);
     if (type === undefined) {
-      problems.push({ property: name, message: `unknown property; class ${definition.name} has ${[...types.keys()].join(", ") || "no properties"}` });
+      problems.push({
+        property: name,
+        message: `unknown property; class ${definition.name} has ${[...types.keys()].join(", ") || "no properties"}`,
+      });
       continue;
     }
     if (value === null || value === undefined) continue;
@@ -71,7 +99,9 @@ const typeCache = new WeakMap<ClassDefinition, Map<string, PropertyType>>();
 function propertyTypes(definition: ClassDefinition): Map<string, PropertyType> {
   let types = typeCache.get(definition);
   if (!types) {
-    types = new Map(definition.properties.map((property) => [property.name, property.type]));
+    types = new Map(
+      definition.properties.map((property) => [property.name, property.type]),
+    );
     typeCache.set(definition, types);
   }
   return types;
@@ -79,7 +109,12 @@ function propertyTypes(definition: ClassDefinition): Map<string, PropertyType> {
 
 /** Checks a vector: a non-empty list of finite numbers. */
 export function checkVector(vector: unknown): string | undefined {
-  if (!Array.isArray(vector) || vector.length === 0) return "vector must be a non-empty list of numbers";
-  const bad = vector.findIndex((item) => typeof item !== "number" || !Number.isFinite(item));
-  return bad === -1 ? undefined : `vector[${bad}] must be a finite number, got ${describe(vector[bad])}`;
+  if (!Array.isArray(vector) || vector.length === 0)
+    return "vector must be a non-empty list of numbers";
+  const bad = vector.findIndex(
+    (item) => typeof item !== "number" || !Number.isFinite(item),
+  );
+  return bad === -1
+    ? undefined
+    : `vector[${bad}] must be a finite number, got ${describe(vector[bad])}`;
 }

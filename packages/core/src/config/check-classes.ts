@@ -3,20 +3,36 @@ import { ErrorCode } from "../errors.js";
 import { joinPath, type ConfigProblem } from "./config-problem.js";
 
 /** Checks what the class schema cannot: unique names and vectorizer fields that exist and hold text. */
-export function checkClasses(classes: ClassDefinition[], problems: ConfigProblem[]): ClassDefinition[] {
+export function checkClasses(
+  classes: ClassDefinition[],
+  problems: ConfigProblem[],
+): ClassDefinition[] {
   const names = new Set<string>();
 
   classes.forEach((definition, i) => {
     const path = joinPath("classes", i);
     if (typeof definition?.name !== "string") return;
     if (names.has(definition.name)) {
-      problems.push({ path: joinPath(path, "name"), code: ErrorCode.CLASS_INVALID, message: `class ${definition.name} is defined twice` });
+      problems.push({
+        path: joinPath(path, "name"),
+        code: ErrorCode.CLASS_INVALID,
+        message: `class ${definition.name} is defined twice`,
+      });
     }
     names.add(definition.name);
 
-    const properties = new Map((definition.properties ?? []).map((property) => [property.name, property.type]));
+    const properties = new Map(
+      (definition.properties ?? []).map((property) => [
+        property.name,
+        property.type,
+      ]),
+    );
     if (properties.size !== (definition.properties ?? []).length) {
-      problems.push({ path: joinPath(path, "properties"), code: ErrorCode.CLASS_INVALID, message: `class ${definition.name} names a property twice` });
+      problems.push({
+        path: joinPath(path, "properties"),
+        code: ErrorCode.CLASS_INVALID,
+        message: `class ${definition.name} names a property twice`,
+      });
     }
     (definition.vectorizer?.fields ?? []).forEach((field, j) => {
       const type = properties.get(field);

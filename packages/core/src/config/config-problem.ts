@@ -10,15 +10,27 @@ export interface ConfigProblem {
 
 /** Formats problems one per line, as `weft validate` prints them. */
 export function formatProblems(problems: readonly ConfigProblem[]): string {
-  return problems.map((problem) => `${problem.path || "(root)"}: ${problem.message} [${problem.code}]`).join("\n");
+  return problems
+    .map(
+      (problem) =>
+        `${problem.path || "(root)"}: ${problem.message} [${problem.code}]`,
+    )
+    .join("\n");
 }
 
 /** The error a config with problems raises: every problem at once. */
-export function configError(file: string, problems: ConfigProblem[]): WeftError {
+export function configError(
+  file: string,
+  problems: ConfigProblem[],
+): WeftError {
   const noun = problems.length === 1 ? "problem" : "problems";
-  return new WeftError(ErrorCode.CONFIG_INVALID, `config ${file} has ${problems.length} ${noun}:\n${formatProblems(problems)}`, {
-    details: { file, problems },
-  });
+  return new WeftError(
+    ErrorCode.CONFIG_INVALID,
+    `config ${file} has ${problems.length} ${noun}:\n${formatProblems(problems)}`,
+    {
+      details: { file, problems },
+    },
+  );
 }
 
 /** Joins a config path and a key the way messages print paths. */

@@ -46,13 +46,18 @@ function coerce(text: string, type: EnvOverride["type"]): unknown {
     case "integer":
       return /^-?\d+$/.test(trimmed) ? Number(trimmed) : undefined;
     case "number":
-      return trimmed !== "" && Number.isFinite(Number(trimmed)) ? Number(trimmed) : undefined;
+      return trimmed !== "" && Number.isFinite(Number(trimmed))
+        ? Number(trimmed)
+        : undefined;
     case "boolean":
       if (/^(true|1|yes|on)$/i.test(trimmed)) return true;
       if (/^(false|0|no|off)$/i.test(trimmed)) return false;
       return undefined;
     case "list":
-      return trimmed.split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+      return trimmed
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
     case "duration":
       try {
         parseDuration(trimmed);
@@ -63,7 +68,11 @@ function coerce(text: string, type: EnvOverride["type"]): unknown {
   }
 }
 
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+function setPath(
+  target: Record<string, unknown>,
+  path: string[],
+  value: unknown,
+): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     if (typeof node[key] !== "object" || node[key] === null) node[key] = {};

@@ -5,8 +5,13 @@ import { DurationSchema } from "../duration.js";
 /** A plugin entry: `use` plus the plugin's own settings, which its schema checks. */
 export const PluginEntrySchema = Type.Object(
   {
-    use: Type.String({ minLength: 1, description: "package name, relative path or built-in short name" }),
-    enabled: Type.Optional(Type.Boolean({ description: "false skips the plugin" })),
+    use: Type.String({
+      minLength: 1,
+      description: "package name, relative path or built-in short name",
+    }),
+    enabled: Type.Optional(
+      Type.Boolean({ description: "false skips the plugin" }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -16,11 +21,23 @@ export const HostConfigSchema = Type.Object(
   {
     server: Type.Object(
       {
-        host: Type.String({ default: "127.0.0.1", description: "address the HTTP server binds" }),
+        host: Type.String({
+          default: "127.0.0.1",
+          description: "address the HTTP server binds",
+        }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-        bodyLimit: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024, description: "request body limit in bytes" }),
+        bodyLimit: Type.Integer({
+          minimum: 1,
+          default: 10 * 1024 * 1024,
+          description: "request body limit in bytes",
+        }),
         cors: Type.Object(
-          { origins: Type.Array(Type.String(), { default: [], description: "allowed origins; * allows any" }) },
+          {
+            origins: Type.Array(Type.String(), {
+              default: [],
+              description: "allowed origins; * allows any",
+            }),
+          },
           { default: {}, additionalProperties: false },
         ),
       },
@@ -40,15 +57,28 @@ export const HostConfigSchema = Type.Object(
     plugins: Type.Array(PluginEntrySchema, { default: [] }),
     shutdownTimeout: DurationSchema("10s"),
     startTimeout: DurationSchema("30s"),
-    logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => Type.Literal(level)), {
-      default: "info",
-    }),
+    logLevel: Type.Union(
+      ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map(
+        (level) => Type.Literal(level),
+      ),
+      {
+        default: "info",
+      },
+    ),
     hashVectorizer: Type.Object(
-      { dimensions: Type.Integer({ minimum: 2, maximum: 65536, default: 256 }) },
+      {
+        dimensions: Type.Integer({ minimum: 2, maximum: 65536, default: 256 }),
+      },
       { default: {}, additionalProperties: false },
     ),
     writeQueue: Type.Object(
-      { maxQueued: Type.Integer({ minimum: 1, default: 64, description: "writes waiting before sources pause" }) },
+      {
+        maxQueued: Type.Integer({
+          minimum: 1,
+          default: 64,
+          description: "writes waiting before sources pause",
+        }),
+      },
       { default: {}, additionalProperties: false },
     ),
   },
@@ -56,4 +86,5 @@ export const HostConfigSchema = Type.Object(
 );
 
 export type HostConfig = Static<typeof HostConfigSchema>;
-export type PluginEntry = Static<typeof PluginEntrySchema> & Record<string, unknown>;
+export type PluginEntry = Static<typeof PluginEntrySchema> &
+  Record<string, unknown>;

@@ -9,7 +9,11 @@ import { parseDuration } from "../duration.js";
 import { checkConfig } from "./check-schema.js";
 import { configError, joinPath, type ConfigProblem } from "./config-problem.js";
 import { applyEnvOverrides } from "./env-overrides.js";
-import { HostConfigSchema, type HostConfig, type PluginEntry } from "./host-schema.js";
+import {
+  HostConfigSchema,
+  type HostConfig,
+  type PluginEntry,
+} from "./host-schema.js";
 import { interpolate } from "./interpolate.js";
 import { readConfigFile } from "./read-config-file.js";
 import { checkClasses } from "./check-classes.js";
@@ -53,48 +57,93 @@ export interface LoadConfigOptions {
  * and raised together in one `WEFT_ERR_CONFIG_INVALID` error, each with its
  * config path and a stable code.
  */
-export async function loadConfig(file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+export async function loadConfig(
+  file: string,
+  options: LoadConfigOptions = {},
+): Promise<LoadedConfig> {
   const path = resolve(file);
   const raw = await readConfigFile(path);
   return checkLoadedConfig(raw, path, options);
 }
 
 /** Runs every check of {@link loadConfig} on an already parsed config object. */
-export async function checkLoadedConfig(raw: unknown, file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+export async function checkLoadedConfig(
+  raw: unknown,
+  file: string,
+  options: LoadConfigOptions = {},
+): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
   const dir = dirname(file);
   const problems: ConfigProblem[] = [];
 
   const interpolated = interpolate(raw, env, problems);
-  const host = checkConfig<HostConfig>(HostConfigSchema, interpolated, "", problems);
+  const host = checkConfig<HostConfig>(
+    HostConfigSchema,
+    interpolated,
+    "",
+    problems,
+  );
   const classes = checkClasses(host.classes ?? [], problems);
 
-  const entries: Array<{ entry: PluginEntry; path: string }> = (host.plugins ?? []).map((entry, i) => ({
+  const entries: Array<{ entry: PluginEntry; path: string }> = (
+    host.plugins ?? []
+  ).map((entry, i) => ({
     entry: entry as PluginEntry,
     path: joinPath("plugins", i),
   }));
-  const storeEntry: { entry: PluginEntry; path: string; note?: string } = host.store
-    ? { entry: host.store as PluginEntry, path: "store" }
-    : defaultStoreEntry(dir, options.resolveFrom);
+  const storeEntry: { entry: PluginEntry; path: string; note?: string } =
+    host.store
+      ? { entry: host.store as PluginEntry, path: "store" }
+      : defaultStoreEntry(dir, options.resolveFrom);
 
-  const store = await loadEntry(storeEntry.entry, storeEntry.path, dir, env, options.resolveFrom ?? [], problems);
+  const store = await loadEntry(
+    storeEntry.entry,
+    storeEntry.path,
+    dir,
+    env,
+    options.resolveFrom ?? [],
+    problems,
+  );
   const loaded: LoadedPlugin[] = [];
   for (const { entry, path } of entries) {
-    const plugin = await loadEntry(entry, path, dir, env, options.resolveFrom ?? [], problems);
+    const plugin = await loadEntry(
+      entry,
+      path,
+      dir,
+      env,
+      options.resolveFrom ?? [],
+      problems,
+    );
     if (plugin && plugin.config.enabled !== false) loaded.push(plugin);
   }
 
   checkDuplicates(loaded, problems);
   const ordered = orderPlugins(
-    loaded.map((plugin) => ({ ...plugin, name: plugin.plugin.name, dependencies: plugin.plugin.dependencies ?? [] })),
+    loaded.map((plugin) => ({
+      ...plugin,
+      name: plugin.plugin.name,
+      dependencies: plugin.plugin.dependencies ?? [],
+    })),
     problems,
   );
 
-  const shutdownTimeoutMs = safeDuration(host.shutdownTimeout, "shutdownTimeout", problems);
-  const startTimeoutMs = safeDuration(host.startTimeout, "startTimeout", problems);
+  const shutdownTimeoutMs = safeDuration(
+    host.shutdownTimeout,
+    "shutdownTimeout",
+    problems,
+  );
+  const startTimeoutMs = safeDuration(
+    host.startTimeout,
+    "startTimeout",
+    problems,
+  );
   if (problems.length > 0 || !store) throw configError(file, problems);
 
-  const apiKeys = (Array.isArray(host.auth.apiKeys) ? host.auth.apiKeys : host.auth.apiKeys.split(","))
+  const apiKeys = (
+    Array.isArray(host.auth.apiKeys)
+      ? host.auth.apiKeys
+      : host.auth.apiKeys.split(",")
+  )
     .map((key) => key.trim())
     .filter((key) => key.length > 0);
 
@@ -112,7 +161,10 @@ export async function checkLoadedConfig(raw: unknown, file: string, options: Loa
   };
 }
 
-function defaultStoreEntry(dir: string, resolveFrom: string[] = []): { entry: PluginEntry; path: string; note: string } {
+function defaultStoreEntry(
+  dir: string,
+  resolveFrom: string[] = [],
+): { entry: PluginEntry; path: string; note: string } {
   if (resolvePluginFile("@weft/store-sqlite", dir, resolveFrom)) {
     return {
       entry: { use: "@weft/store-sqlite", path: "./data/weft.db" },
@@ -142,20 +194,45 @@ async function loadEntry(
     plugin = await loadPlugin(entry.use, dir, resolveFrom);
   } catch (error) {
     if (!isWeftError(error)) throw error;
-    problems.push({ path: joinPath(path, "use"), code: error.code, message: error.message });
+    problems.push({
+      path: joinPath(path, "use"),
+      code: error.code,
+      message: error.message,
+    });
     return undefined;
   }
 
   const { use, enabled, ...settings } = entry;
-  const overridden = applyEnvOverrides({ ...settings, ...(enabled === undefined ? {} : { enabled }) }, plugin.env, env, path, problems);
+  const overridden = applyEnvOverrides(
+    { ...settings, ...(enabled === undefined ? {} : { enabled }) },
+    plugin.env,
+    env,
+    path,
+    problems,
+  );
   const { enabled: finalEnabled, ...pluginSettings } = overridden.entry;
-  if (finalEnabled === false) return { plugin, config: { enabled: false }, path, use, envApplied: overridden.applied };
+  if (finalEnabled === false)
+    return {
+      plugin,
+      config: { enabled: false },
+      path,
+      use,
+      envApplied: overridden.applied,
+    };
 
-  const config = checkConfig<Record<string, unknown>>(plugin.configSchema as TSchema, pluginSettings, path, problems);
+  const config = checkConfig<Record<string, unknown>>(
+    plugin.configSchema as TSchema,
+    pluginSettings,
+    path,
+    problems,
+  );
   return { plugin, config, path, use, envApplied: overridden.applied };
 }
 
-function checkDuplicates(plugins: LoadedPlugin[], problems: ConfigProblem[]): void {
+function checkDuplicates(
+  plugins: LoadedPlugin[],
+  problems: ConfigProblem[],
+): void {
   const seen = new Map<string, string>();
   for (const loaded of plugins) {
     const first = seen.get(loaded.plugin.name);
@@ -169,13 +246,18 @@ function checkDuplicates(plugins: LoadedPlugin[], problems: ConfigProblem[]): vo
   }
 }
 
-function safeDuration(value: unknown, path: string, problems: ConfigProblem[]): number {
+function safeDuration(
+  value: unknown,
+  path: string,
+  problems: ConfigProblem[],
+): number {
   // The schema already reported a value of the wrong shape.
   if (problems.some((problem) => problem.path === path)) return 0;
   try {
     return parseDuration(value as string | number, path);
   } catch (error) {
-    if (isWeftError(error)) problems.push({ path, code: error.code, message: error.message });
+    if (isWeftError(error))
+      problems.push({ path, code: error.code, message: error.message });
     return 0;
   }
 }

@@ -22,28 +22,49 @@ export async function readConfigFile(file: string): Promise<unknown> {
 }
 
 function notFound(file: string, cause: unknown): WeftError {
-  return new WeftError(ErrorCode.CONFIG_NOT_FOUND, `config file ${file} cannot be read; pass its path with -c or create it`, {
-    cause,
-    details: { file },
-  });
+  return new WeftError(
+    ErrorCode.CONFIG_NOT_FOUND,
+    `config file ${file} cannot be read; pass its path with -c or create it`,
+    {
+      cause,
+      details: { file },
+    },
+  );
 }
 
 function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new WeftError(ErrorCode.CONFIG_PARSE, `config file ${file} is not valid JSON: ${(error as Error).message}`, { cause: error, details: { file } });
+    throw new WeftError(
+      ErrorCode.CONFIG_PARSE,
+      `config file ${file} is not valid JSON: ${(error as Error).message}`,
+      { cause: error, details: { file } },
+    );
   }
 }
 
 function parseYaml(file: string, text: string): unknown {
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const document = parseDocument(text, {
+    uniqueKeys: true,
+    prettyErrors: true,
+  });
   if (document.errors.length > 0) {
     const first = document.errors[0];
-    const where = first.linePos ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : "";
-    throw new WeftError(ErrorCode.CONFIG_PARSE, `config file ${file} is not valid YAML${where}: ${first.message.split("\n")[0]}`, {
-      details: { file, line: first.linePos?.[0].line, column: first.linePos?.[0].col },
-    });
+    const where = first.linePos
+      ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`
+      : "";
+    throw new WeftError(
+      ErrorCode.CONFIG_PARSE,
+      `config file ${file} is not valid YAML${where}: ${first.message.split("\n")[0]}`,
+      {
+        details: {
+          file,
+          line: first.linePos?.[0].line,
+          column: first.linePos?.[0].col,
+        },
+      },
+    );
   }
   return document.toJS() ?? {};
 }
@@ -53,14 +74,26 @@ async function importConfig(file: string): Promise<unknown> {
   try {
     module = await import(pathToFileURL(file).href);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") throw notFound(file, error);
-    throw new WeftError(ErrorCode.CONFIG_PARSE, `config module ${file} failed to load: ${(error as Error).message}`, { cause: error, details: { file } });
+    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND")
+      throw notFound(file, error);
+    throw new WeftError(
+      ErrorCode.CONFIG_PARSE,
+      `config module ${file} failed to load: ${(error as Error).message}`,
+      { cause: error, details: { file } },
+    );
   }
-  const config = typeof module.default === "function" ? await (module.default as () => unknown)() : module.default;
+  const config =
+    typeof module.default === "function"
+      ? await (module.default as () => unknown)()
+      : module.default;
   if (typeof config !== "object" || config === null) {
-    throw new WeftError(ErrorCode.CONFIG_PARSE, `config module ${file} must export the config object (or a function returning it) as default`, {
-      details: { file },
-    });
+    throw new WeftError(
+      ErrorCode.CONFIG_PARSE,
+      `config module ${file} must export the config object (or a function returning it) as default`,
+      {
+        details: { file },
+      },
+    );
   }
   return config;
 }

@@ -23,20 +23,38 @@ export function compileChangeFilter(
   classes: ReadonlyMap<string, ClassDefinition>,
   path = "filter",
 ): (event: ChangeEvent) => boolean {
-  const classNames = spec.classes && spec.classes.length > 0 ? new Set(spec.classes) : undefined;
+  const classNames =
+    spec.classes && spec.classes.length > 0 ? new Set(spec.classes) : undefined;
   for (const name of classNames ?? []) {
     if (!classes.has(name)) {
-      throw new WeftError(ErrorCode.CLASS_UNKNOWN, `${path}.classes: unknown class "${name}"; configured classes: ${[...classes.keys()].join(", ")}`, {
-        details: { path: `${path}.classes`, class: name },
-      });
+      throw new WeftError(
+        ErrorCode.CLASS_UNKNOWN,
+        `${path}.classes: unknown class "${name}"; configured classes: ${[...classes.keys()].join(", ")}`,
+        {
+          details: { path: `${path}.classes`, class: name },
+        },
+      );
     }
   }
-  const operations = spec.operations && spec.operations.length > 0 ? new Set(spec.operations) : undefined;
+  const operations =
+    spec.operations && spec.operations.length > 0
+      ? new Set(spec.operations)
+      : undefined;
 
   const predicates = new Map<string, Predicate>();
   if (spec.where) {
     const targets = classNames ? [...classNames] : [...classes.keys()];
-    for (const name of targets) predicates.set(name, compileFilter(spec.where, classNames?.size === 1 || targets.length === 1 ? classes.get(name) : undefined, `${path}.where`));
+    for (const name of targets)
+      predicates.set(
+        name,
+        compileFilter(
+          spec.where,
+          classNames?.size === 1 || targets.length === 1
+            ? classes.get(name)
+            : undefined,
+          `${path}.where`,
+        ),
+      );
   }
 
   return (event) => {

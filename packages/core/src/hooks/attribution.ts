@@ -29,7 +29,10 @@ export class TapAttribution {
         (hook as HookMap<AnyHook>).intercept({
           // tapable passes the hook its factory just created.
           factory: (key, created) => {
-            this.#intercept(created as unknown as AnyHook, `beforeWriteFor(${String(key)})`);
+            this.#intercept(
+              created as unknown as AnyHook,
+              `beforeWriteFor(${String(key)})`,
+            );
             return created;
           },
         });
@@ -62,7 +65,8 @@ export class TapAttribution {
   }
 
   #wrap(fn: TapFn, type: string, plugin: string, hookName: string): TapFn {
-    const attribute = (error: unknown) => attributeError(error, plugin, hookName);
+    const attribute = (error: unknown) =>
+      attributeError(error, plugin, hookName);
     const logged = hookName === "afterWrite";
 
     if (type === "promise") {
@@ -71,16 +75,25 @@ export class TapAttribution {
           return await fn(...args);
         } catch (error) {
           if (!logged) throw attribute(error);
-          this.#logger.error({ err: error, plugin, hook: hookName }, "afterWrite tap failed; the write stays committed");
+          this.#logger.error(
+            { err: error, plugin, hook: hookName },
+            "afterWrite tap failed; the write stays committed",
+          );
         }
       };
     }
     if (type === "async") {
       return (...args: unknown[]) => {
-        const callback = args.pop() as (error?: unknown, result?: unknown) => void;
+        const callback = args.pop() as (
+          error?: unknown,
+          result?: unknown,
+        ) => void;
         fn(...args, (error?: unknown, result?: unknown) => {
           if (error && logged) {
-            this.#logger.error({ err: error, plugin, hook: hookName }, "afterWrite tap failed; the write stays committed");
+            this.#logger.error(
+              { err: error, plugin, hook: hookName },
+              "afterWrite tap failed; the write stays committed",
+            );
             callback();
           } else callback(error ? attribute(error) : error, result);
         });
@@ -91,20 +104,40 @@ export class TapAttribution {
         return fn(...args);
       } catch (error) {
         if (!logged) throw attribute(error);
-        this.#logger.error({ err: error, plugin, hook: hookName }, "afterWrite tap failed; the write stays committed");
+        this.#logger.error(
+          { err: error, plugin, hook: hookName },
+          "afterWrite tap failed; the write stays committed",
+        );
       }
     };
   }
 }
 
 /** Wraps an error thrown by a tap with the plugin and hook names. */
-export function attributeError(error: unknown, plugin: string, hook: string): WeftError {
-  if (isWeftError(error) && error.code === ErrorCode.HOOK_FAILED && error.details.plugin === plugin) return error;
+export function attributeError(
+  error: unknown,
+  plugin: string,
+  hook: string,
+): WeftError {
+  if (
+    isWeftError(error) &&
+    error.code === ErrorCode.HOOK_FAILED &&
+    error.details.plugin === plugin
+  )
+    return error;
 
   const message = error instanceof Error ? error.message : String(error);
-  return new WeftError(ErrorCode.HOOK_FAILED, `plugin ${plugin} failed in hook ${hook}: ${message}`, {
-    cause: error,
-    details: { plugin, hook, ...(isWeftError(error) ? { causeCode: error.code } : {}) },
-    retryable: isWeftError(error) ? error.retryable : false,
-  });
+  return new WeftError(
+    ErrorCode.HOOK_FAILED,
+    `plugin ${plugin} failed in hook ${hook}: ${message}`,
+    {
+      cause: error,
+      details: {
+        plugin,
+        hook,
+        ...(isWeftError(error) ? { causeCode: error.code } : {}),
+      },
+      retryable: isWeftError(error) ? error.retryable : false,
+    },
+  );
 }

@@ -1,4 +1,9 @@
-import { AsyncParallelHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap } from "tapable";
+import {
+  AsyncParallelHook,
+  AsyncSeriesHook,
+  AsyncSeriesWaterfallHook,
+  HookMap,
+} from "tapable";
 import type { ChangeEvent } from "../changes/types.js";
 import type { WriteBatch } from "../write/write-batch.js";
 import type { WriteRequest } from "../write/types.js";

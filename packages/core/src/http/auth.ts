@@ -26,7 +26,8 @@ export class ApiKeyAuth {
     const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
     const presented = digest(match ? match[1] : authorization.trim());
     let ok = false;
-    for (const candidate of this.#digests) ok = timingSafeEqual(candidate, presented) || ok;
+    for (const candidate of this.#digests)
+      ok = timingSafeEqual(candidate, presented) || ok;
     return ok;
   }
 }

@@ -5,7 +5,12 @@ import { registerObjectRoutes } from "./object-routes.js";
 export function registerHostRoutes(host: Host): void {
   const http = host.http!;
 
-  http.route({ method: "GET", url: "/healthz", auth: "none", handler: (context) => context.send(200, { status: "ok" }) });
+  http.route({
+    method: "GET",
+    url: "/healthz",
+    auth: "none",
+    handler: (context) => context.send(200, { status: "ok" }),
+  });
 
   http.route({
     method: "GET",
@@ -14,7 +19,11 @@ export function registerHostRoutes(host: Host): void {
     handler: (context) => {
       const ready = host.phase === "running" && host.readiness.ready;
       context.send(ready ? 200 : 503, {
-        status: ready ? "ready" : host.phase === "running" ? "degraded" : host.phase,
+        status: ready
+          ? "ready"
+          : host.phase === "running"
+            ? "degraded"
+            : host.phase,
         store: host.capabilities.hasStore ? host.store.kind : null,
         lastSeq: host.changes.lastSeq(),
         plugins: host.readiness.toJSON(),
@@ -27,7 +36,9 @@ export function registerHostRoutes(host: Host): void {
     url: "/metrics",
     handler: async (context) => {
       const text = await host.metrics.metrics();
-      context.response.writeHead(200, { "content-type": host.metrics.contentType });
+      context.response.writeHead(200, {
+        "content-type": host.metrics.contentType,
+      });
       context.response.end(text);
     },
   });

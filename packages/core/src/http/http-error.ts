@@ -18,12 +18,26 @@ const statusByCode: Record<string, number> = {
 };
 
 /** The response of a failed request: status and JSON body `{ error: { code, message, ... } }`. */
-export function errorResponse(error: unknown): { status: number; body: { error: Record<string, unknown> } } {
+export function errorResponse(error: unknown): {
+  status: number;
+  body: { error: Record<string, unknown> };
+} {
   if (!isWeftError(error)) {
-    return { status: 500, body: { error: { code: "WEFT_ERR_INTERNAL", message: "internal error; see the host log" } } };
+    return {
+      status: 500,
+      body: {
+        error: {
+          code: "WEFT_ERR_INTERNAL",
+          message: "internal error; see the host log",
+        },
+      },
+    };
   }
   const status = statusByCode[error.code] ?? (error.retryable ? 503 : 500);
-  const { problems, position, property } = error.details as Record<string, unknown>;
+  const { problems, position, property } = error.details as Record<
+    string,
+    unknown
+  >;
   return {
     status,
     body: {

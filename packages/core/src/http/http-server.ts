@@ -1,4 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
@@ -56,7 +61,8 @@ export class HttpServer {
   readonly #router = FindMyWay({
     ignoreTrailingSlash: true,
     caseSensitive: true,
-    defaultRoute: (request, response) => this.#notFound(request, response as ServerResponse),
+    defaultRoute: (request, response) =>
+      this.#notFound(request, response as ServerResponse),
   });
   readonly #upgrades = new Map<string, UpgradeDefinition>();
   readonly #options: HttpServerOptions;
@@ -66,8 +72,12 @@ export class HttpServer {
 
   constructor(options: HttpServerOptions) {
     this.#options = options;
-    this.#server = createServer((request, response) => void this.#handle(request, response));
-    this.#server.on("upgrade", (request, socket, head) => this.#upgrade(request, socket, head));
+    this.#server = createServer(
+      (request, response) => void this.#handle(request, response),
+    );
+    this.#server.on("upgrade", (request, socket, head) =>
+      this.#upgrade(request, socket, head),
+    );
     this.#server.on("clientError", (_error, socket) => socket.destroy());
   }
 
@@ -80,27 +90,43 @@ export class HttpServer {
   get url(): string | undefined {
     const address = this.#server.address() as AddressInfo | null;
     if (!address) return undefined;
-    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    const host =
+      address.family === "IPv6" ? `[${address.address}]` : address.address;
     return `http://${host}:${address.port}`;
   }
 
   route(definition: RouteDefinition): void {
-    const methods = Array.isArray(definition.method) ? definition.method : [definition.method];
+    const methods = Array.isArray(definition.method)
+      ? definition.method
+      : [definition.method];
     for (const method of methods) {
       if (this.#router.hasRoute(method, definition.url)) {
-        throw new WeftError(ErrorCode.HTTP_ROUTE_DUPLICATE, `route ${method} ${definition.url} is already registered; plugin ${definition.plugin ?? "host"} must use another path`, {
-          details: { method, url: definition.url, plugin: definition.plugin },
-        });
+        throw new WeftError(
+          ErrorCode.HTTP_ROUTE_DUPLICATE,
+          `route ${method} ${definition.url} is already registered; plugin ${definition.plugin ?? "host"} must use another path`,
+          {
+            details: { method, url: definition.url, plugin: definition.plugin },
+          },
+        );
       }
       this.#router.on(method, definition.url, (request, response, params) =>
-        this.#run(definition, request, response as ServerResponse, params as Record<string, string | undefined>),
+        this.#run(
+          definition,
+          request,
+          response as ServerResponse,
+          params as Record<string, string | undefined>,
+        ),
       );
     }
   }
 
   upgrade(definition: UpgradeDefinition): void {
     if (this.#upgrades.has(definition.path)) {
-      throw new WeftError(ErrorCode.HTTP_ROUTE_DUPLICATE, `upgrade path ${definition.path} is already registered`, { details: { path: definition.path } });
+      throw new WeftError(
+        ErrorCode.HTTP_ROUTE_DUPLICATE,
+        `upgrade path ${definition.path} is already registered`,
+        { details: { path: definition.path } },
+      );
     }
     this.#upgrades.set(definition.path, definition);
   }
@@ -135,11 +161,18 @@ export class HttpServer {
     this.#server.closeAllConnections();
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     this.#applyCors(request, response);
-    if (request.method === "OPTIONS" && request.headers["access-control-request-method"]) {
+    if (
+      request.method === "OPTIONS" &&
+      request.headers["access-control-request-method"]
+    ) {
       response.writeHead(204, {
-        "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+        "access-control-allow-methods":
+          "GET, POST, PUT, PATCH, DELETE, OPTIONS",
         "access-control-allow-headers": "authorization, content-type",
         "access-control-max-age": "600",
       });
@@ -148,7 +181,12 @@ export class HttpServer {
     this.#router.lookup(request, response);
   }
 
-  async #run(definition: RouteDefinition, request: IncomingMessage, response: ServerResponse, params: Record<string, string | undefined>): Promise<void> {
+  async #run(
+    definition: RouteDefinition,
+    request: IncomingMessage,
+    response: ServerResponse,
+    params: Record<string, string | undefined>,
+  ): Promise<void> {
     this.#inFlight += 1;
     const url = new URL(request.url ?? "/", "http://localhost");
     const context: RouteContext = {
@@ -161,33 +199,57 @@ export class HttpServer {
     };
 
     try {
-      if ((definition.auth ?? "host") === "host" && !this.#options.auth.authenticate(request.headers.authorization)) {
-        throw new WeftError(ErrorCode.HTTP_UNAUTHORIZED, "missing or invalid API key; send Authorization: Bearer <key>");
+      if (
+        (definition.auth ?? "host") === "host" &&
+        !this.#options.auth.authenticate(request.headers.authorization)
+      ) {
+        throw new WeftError(
+          ErrorCode.HTTP_UNAUTHORIZED,
+          "missing or invalid API key; send Authorization: Bearer <key>",
+        );
       }
       await definition.handler(context);
     } catch (error) {
       this.#sendError(error, request, response, definition);
     } finally {
       this.#inFlight -= 1;
-      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      if (this.#inFlight === 0)
+        for (const wake of this.#idleWaiters.splice(0)) wake();
     }
   }
 
-  #sendError(error: unknown, request: IncomingMessage, response: ServerResponse, definition: RouteDefinition): void {
+  #sendError(
+    error: unknown,
+    request: IncomingMessage,
+    response: ServerResponse,
+    definition: RouteDefinition,
+  ): void {
     const { status, body } = errorResponse(error);
-    const log = { err: error, method: request.method, url: request.url, plugin: definition.plugin, status };
+    const log = {
+      err: error,
+      method: request.method,
+      url: request.url,
+      plugin: definition.plugin,
+      status,
+    };
     if (status >= 500) this.#options.logger.error(log, "request failed");
     else this.#options.logger.debug(log, "request rejected");
 
     if (response.headersSent) return void response.destroy();
-    if (status === 401) response.setHeader("www-authenticate", 'Bearer realm="weft"');
+    if (status === 401)
+      response.setHeader("www-authenticate", 'Bearer realm="weft"');
     // The body may not have been read; close so the client does not keep sending it.
     if (status === 413) response.setHeader("connection", "close");
     sendJson(response, status, body);
   }
 
   #notFound(request: IncomingMessage, response: ServerResponse): void {
-    sendJson(response, 404, { error: { code: ErrorCode.HTTP_NOT_FOUND, message: `no route ${request.method} ${request.url}` } });
+    sendJson(response, 404, {
+      error: {
+        code: ErrorCode.HTTP_NOT_FOUND,
+        message: `no route ${request.method} ${request.url}`,
+      },
+    });
   }
 
   #applyCors(request: IncomingMessage, response: ServerResponse): void {
@@ -195,7 +257,10 @@ export class HttpServer {
     const allowed = this.#options.corsOrigins;
     if (!origin || allowed.length === 0) return;
     if (allowed.includes("*") || allowed.includes(origin)) {
-      response.setHeader("access-control-allow-origin", allowed.includes("*") ? "*" : origin);
+      response.setHeader(
+        "access-control-allow-origin",
+        allowed.includes("*") ? "*" : origin,
+      );
       response.setHeader("vary", "Origin");
     }
   }
@@ -204,10 +269,11 @@ export class HttpServer {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     const definition = this.#upgrades.get(path);
     if (!definition) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      socket.end(
+        "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+      );
       return;
     }
     definition.handler(request, socket, head);
   }
 }
-

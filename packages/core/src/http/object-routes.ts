@@ -7,20 +7,33 @@ import type { RouteContext } from "./http-server.js";
 
 const MAX_PAGE = 1000;
 
-function badRequest(message: string, details: Record<string, unknown> = {}): WeftError {
+function badRequest(
+  message: string,
+  details: Record<string, unknown> = {},
+): WeftError {
   return new WeftError(ErrorCode.HTTP_BAD_REQUEST, message, { details });
 }
 
 function requireObject(body: unknown, what: string): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest(`${what} must be a JSON object`);
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw badRequest(`${what} must be a JSON object`);
   return body as Record<string, unknown>;
 }
 
-function requireClass(host: Host, name: string | undefined, status: 404 | 422): string {
+function requireClass(
+  host: Host,
+  name: string | undefined,
+  status: 404 | 422,
+): string {
   if (name && host.classes.has(name)) return name;
   const message = `unknown class ${JSON.stringify(name)}; configured classes: ${[...host.classes.keys()].join(", ") || "none"}`;
-  if (status === 404) throw new WeftError(ErrorCode.HTTP_NOT_FOUND, message, { details: { class: name } });
-  throw new WeftError(ErrorCode.CLASS_UNKNOWN, message, { details: { class: name } });
+  if (status === 404)
+    throw new WeftError(ErrorCode.HTTP_NOT_FOUND, message, {
+      details: { class: name },
+    });
+  throw new WeftError(ErrorCode.CLASS_UNKNOWN, message, {
+    details: { class: name },
+  });
 }
 
 /** The id of a path parameter: a UUID as is, any other key as its UUIDv5. */
@@ -33,12 +46,18 @@ function pathId(raw: string | undefined): string {
 function throwIfRejected(result: WriteResult): void {
   if (result.status !== "rejected" || !result.error) return;
   throw new WeftError(result.error.code, result.error.message, {
-    details: { ...(result.error.problems ? { problems: result.error.problems } : {}), ...(result.error.property ? { property: result.error.property } : {}) },
+    details: {
+      ...(result.error.problems ? { problems: result.error.problems } : {}),
+      ...(result.error.property ? { property: result.error.property } : {}),
+    },
     retryable: result.error.retryable,
   });
 }
 
-function toResponse(object: StoredObject, withVector: boolean): Record<string, unknown> {
+function toResponse(
+  object: StoredObject,
+  withVector: boolean,
+): Record<string, unknown> {
   const { vector, ...rest } = object;
   return withVector && vector ? { ...rest, vector } : rest;
 }
@@ -49,26 +68,52 @@ function wantsVector(context: RouteContext): boolean {
 
 function writeOptions(context: RouteContext) {
   const traceparent = context.request.headers.traceparent;
-  return { origin: { plugin: "http" }, metadata: typeof traceparent === "string" ? { traceparent } : {} };
+  return {
+    origin: { plugin: "http" },
+    metadata: typeof traceparent === "string" ? { traceparent } : {},
+  };
 }
 
 /** Writes one object and answers with the stored object. */
-async function writeOne(host: Host, context: RouteContext, request: WriteRequest): Promise<void> {
+async function writeOne(
+  host: Host,
+  context: RouteContext,
+  request: WriteRequest,
+): Promise<void> {
   const [result] = await host.write([request], writeOptions(context));
   throwIfRejected(result);
 
   const stored = await host.store.get(request.class, result.id!);
-  if (!stored) throw new WeftError(ErrorCode.HTTP_NOT_FOUND, `object ${result.id} of class ${request.class} is gone`, {});
-  context.send(result.op === "INSERT" ? 201 : 200, { ...toResponse(stored, wantsVector(context)), result: result.status });
+  if (!stored)
+    throw new WeftError(
+      ErrorCode.HTTP_NOT_FOUND,
+      `object ${result.id} of class ${request.class} is gone`,
+      {},
+    );
+  context.send(result.op === "INSERT" ? 201 : 200, {
+    ...toResponse(stored, wantsVector(context)),
+    result: result.status,
+  });
 }
 
-function objectRequest(body: Record<string, unknown>, op: WriteRequest["op"], className: string, id?: string): WriteRequest {
+function objectRequest(
+  body: Record<string, unknown>,
+  op: WriteRequest["op"],
+  className: string,
+  id?: string,
+): WriteRequest {
   return {
     op,
     class: className,
-    ...(id !== undefined ? { id } : body.id !== undefined ? { id: body.id as string } : {}),
+    ...(id !== undefined
+      ? { id }
+      : body.id !== undefined
+        ? { id: body.id as string }
+        : {}),
     properties: (body.properties ?? {}) as Record<string, unknown>,
-    ...(body.vector !== undefined ? { vector: body.vector as number[] | null } : {}),
+    ...(body.vector !== undefined
+      ? { vector: body.vector as number[] | null }
+      : {}),
   };
 }
 
@@ -81,7 +126,11 @@ export function registerObjectRoutes(host: Host): void {
     url: "/v1/objects",
     handler: async (context) => {
       const body = requireObject(await context.json(), "request body");
-      const className = requireClass(host, body.class as string | undefined, 422);
+      const className = requireClass(
+        host,
+        body.class as string | undefined,
+        422,
+      );
       await writeOne(host, context, objectRequest(body, "upsert", className));
     },
   });
@@ -93,7 +142,12 @@ export function registerObjectRoutes(host: Host): void {
       const className = requireClass(host, context.params.class, 404);
       const id = pathId(context.params.id);
       const object = await host.store.get(className, id);
-      if (!object) throw new WeftError(ErrorCode.HTTP_NOT_FOUND, `no object ${id} in class ${className}`, { details: { class: className, id } });
+      if (!object)
+        throw new WeftError(
+          ErrorCode.HTTP_NOT_FOUND,
+          `no object ${id} in class ${className}`,
+          { details: { class: className, id } },
+        );
       context.send(200, toResponse(object, wantsVector(context)));
     },
   });
@@ -108,7 +162,11 @@ export function registerObjectRoutes(host: Host): void {
       handler: async (context) => {
         const className = requireClass(host, context.params.class, 404);
         const body = requireObject(await context.json(), "request body");
-        await writeOne(host, context, objectRequest(body, op, className, pathId(context.params.id)));
+        await writeOne(
+          host,
+          context,
+          objectRequest(body, op, className, pathId(context.params.id)),
+        );
       },
     });
   }
@@ -119,9 +177,17 @@ export function registerObjectRoutes(host: Host): void {
     handler: async (context) => {
       const className = requireClass(host, context.params.class, 404);
       const id = pathId(context.params.id);
-      const [result] = await host.write([{ op: "delete", class: className, id }], writeOptions(context));
+      const [result] = await host.write(
+        [{ op: "delete", class: className, id }],
+        writeOptions(context),
+      );
       throwIfRejected(result);
-      if (result.status === "noop") throw new WeftError(ErrorCode.HTTP_NOT_FOUND, `no object ${id} in class ${className}`, { details: { class: className, id } });
+      if (result.status === "noop")
+        throw new WeftError(
+          ErrorCode.HTTP_NOT_FOUND,
+          `no object ${id} in class ${className}`,
+          { details: { class: className, id } },
+        );
       context.response.writeHead(204).end();
     },
   });
@@ -131,11 +197,18 @@ export function registerObjectRoutes(host: Host): void {
     url: "/v1/batch/objects",
     handler: async (context) => {
       const body = requireObject(await context.json(), "request body");
-      if (!Array.isArray(body.objects)) throw badRequest('request body must be { "objects": [ ... ] }');
+      if (!Array.isArray(body.objects))
+        throw badRequest('request body must be { "objects": [ ... ] }');
 
       const requests = body.objects.map((item: unknown) => {
-        const object = (typeof item === "object" && item !== null ? item : {}) as Record<string, unknown>;
-        return objectRequest(object, (object.op as WriteRequest["op"]) ?? "upsert", object.class as string);
+        const object = (
+          typeof item === "object" && item !== null ? item : {}
+        ) as Record<string, unknown>;
+        return objectRequest(
+          object,
+          (object.op as WriteRequest["op"]) ?? "upsert",
+          object.class as string,
+        );
       });
       const results = await host.write(requests, writeOptions(context));
       context.send(200, { results });
@@ -146,13 +219,28 @@ export function registerObjectRoutes(host: Host): void {
     method: "GET",
     url: "/v1/objects",
     handler: async (context) => {
-      const className = requireClass(host, context.query.get("class") ?? undefined, 422);
+      const className = requireClass(
+        host,
+        context.query.get("class") ?? undefined,
+        422,
+      );
       const limit = parseLimit(context.query.get("limit"));
       const where = parseWhere(context.query.get("where"));
       const after = context.query.get("after") ?? undefined;
 
-      const page = await host.store.list({ class: className, limit, ...(where ? { where } : {}), ...(after ? { after } : {}), withVector: wantsVector(context) });
-      context.send(200, { objects: page.objects.map((object) => toResponse(object, wantsVector(context))), next: page.next });
+      const page = await host.store.list({
+        class: className,
+        limit,
+        ...(where ? { where } : {}),
+        ...(after ? { after } : {}),
+        withVector: wantsVector(context),
+      });
+      context.send(200, {
+        objects: page.objects.map((object) =>
+          toResponse(object, wantsVector(context)),
+        ),
+        next: page.next,
+      });
     },
   });
 }
@@ -160,7 +248,10 @@ export function registerObjectRoutes(host: Host): void {
 function parseLimit(raw: string | null): number {
   if (raw === null) return 100;
   const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    throw badRequest(
+      `limit must be an integer from 1 to ${MAX_PAGE}, got ${JSON.stringify(raw)}`,
+    );
   return limit;
 }
 
@@ -170,6 +261,9 @@ function parseWhere(raw: string | null): Record<string, unknown> | undefined {
     return requireObject(JSON.parse(raw), "where");
   } catch (error) {
     if (error instanceof WeftError) throw error;
-    throw badRequest(`where must be a JSON object: ${(error as Error).message}`, { where: raw });
+    throw badRequest(
+      `where must be a JSON object: ${(error as Error).message}`,
+      { where: raw },
+    );
   }
 }

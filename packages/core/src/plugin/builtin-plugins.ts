@@ -13,4 +13,6 @@ export const memoryStorePlugin = definePlugin({
 });
 
 /** Plugins that ship inside core, by short name. */
-export const builtinPlugins: Readonly<Record<string, Plugin>> = { memory: memoryStorePlugin as unknown as Plugin };
+export const builtinPlugins: Readonly<Record<string, Plugin>> = {
+  memory: memoryStorePlugin as unknown as Plugin,
+};

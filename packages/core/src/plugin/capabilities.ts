@@ -9,21 +9,35 @@ import type { ActionDefinition } from "./plugin-host.js";
  */
 export class Capabilities {
   #store: { store: Store; plugin: string } | undefined;
-  readonly #vectorizers = new Map<string, { vectorizer: Vectorizer; plugin: string }>();
-  readonly #actions = new Map<string, { action: ActionDefinition; plugin: string }>();
+  readonly #vectorizers = new Map<
+    string,
+    { vectorizer: Vectorizer; plugin: string }
+  >();
+  readonly #actions = new Map<
+    string,
+    { action: ActionDefinition; plugin: string }
+  >();
 
   provideStore(store: Store, plugin: string): void {
     if (this.#store) {
-      throw new WeftError(ErrorCode.STORE_DUPLICATE, `plugin ${plugin} provides a store, but plugin ${this.#store.plugin} already did; configure exactly one store`, {
-        details: { plugin, existing: this.#store.plugin },
-      });
+      throw new WeftError(
+        ErrorCode.STORE_DUPLICATE,
+        `plugin ${plugin} provides a store, but plugin ${this.#store.plugin} already did; configure exactly one store`,
+        {
+          details: { plugin, existing: this.#store.plugin },
+        },
+      );
     }
     this.#store = { store, plugin };
   }
 
   get store(): Store {
     if (!this.#store) {
-      throw new WeftError(ErrorCode.STORE_MISSING, "no store was provided; set store: { use: ... } in the config", {});
+      throw new WeftError(
+        ErrorCode.STORE_MISSING,
+        "no store was provided; set store: { use: ... } in the config",
+        {},
+      );
     }
     return this.#store.store;
   }
@@ -32,8 +46,15 @@ export class Capabilities {
     return this.#store !== undefined;
   }
 
-  provideVectorizer(name: string, vectorizer: Vectorizer, plugin: string): void {
-    this.#provide(this.#vectorizers, "vectorizer", name, plugin, { vectorizer, plugin });
+  provideVectorizer(
+    name: string,
+    vectorizer: Vectorizer,
+    plugin: string,
+  ): void {
+    this.#provide(this.#vectorizers, "vectorizer", name, plugin, {
+      vectorizer,
+      plugin,
+    });
   }
 
   vectorizer(name: string): Vectorizer {
@@ -52,12 +73,22 @@ export class Capabilities {
     return this.#lookup(this.#actions, "action", name).action;
   }
 
-  #provide<T extends { plugin: string }>(slots: Map<string, T>, kind: string, name: string, plugin: string, value: T): void {
+  #provide<T extends { plugin: string }>(
+    slots: Map<string, T>,
+    kind: string,
+    name: string,
+    plugin: string,
+    value: T,
+  ): void {
     const existing = slots.get(name);
     if (existing) {
-      throw new WeftError(ErrorCode.CAPABILITY_DUPLICATE, `plugin ${plugin} provides ${kind} "${name}", but plugin ${existing.plugin} already did; rename one`, {
-        details: { kind, name, plugin, existing: existing.plugin },
-      });
+      throw new WeftError(
+        ErrorCode.CAPABILITY_DUPLICATE,
+        `plugin ${plugin} provides ${kind} "${name}", but plugin ${existing.plugin} already did; rename one`,
+        {
+          details: { kind, name, plugin, existing: existing.plugin },
+        },
+      );
     }
     slots.set(name, value);
   }
@@ -66,9 +97,13 @@ export class Capabilities {
     const value = slots.get(name);
     if (!value) {
       const known = [...slots.keys()].join(", ") || "none";
-      throw new WeftError(ErrorCode.CAPABILITY_NOT_FOUND, `no ${kind} named "${name}"; known: ${known}. Add the plugin that provides it to the config`, {
-        details: { kind, name },
-      });
+      throw new WeftError(
+        ErrorCode.CAPABILITY_NOT_FOUND,
+        `no ${kind} named "${name}"; known: ${known}. Add the plugin that provides it to the config`,
+        {
+          details: { kind, name },
+        },
+      );
     }
     return value;
   }

@@ -36,18 +36,30 @@ export interface PluginDefinition<S extends TSchema = TSchema> {
   /** Environment variables that override settings, by variable name. Environment wins over the file. */
   env?: Record<string, EnvOverride>;
   /** Taps hooks and provides capabilities. */
-  register(host: PluginHost, config: Static<S>, context: RegisterContext): void | Disposer | Promise<void | Disposer>;
+  register(
+    host: PluginHost,
+    config: Static<S>,
+    context: RegisterContext,
+  ): void | Disposer | Promise<void | Disposer>;
 }
 
 /** A plugin module's default export. */
-export type Plugin<S extends TSchema = TSchema> = Readonly<PluginDefinition<S>> & { readonly [pluginBrand]: true };
+export type Plugin<S extends TSchema = TSchema> = Readonly<
+  PluginDefinition<S>
+> & { readonly [pluginBrand]: true };
 
 /** Brands a plugin definition, so the registry recognises it even from another copy of core. */
-export function definePlugin<S extends TSchema>(definition: PluginDefinition<S>): Plugin<S> {
+export function definePlugin<S extends TSchema>(
+  definition: PluginDefinition<S>,
+): Plugin<S> {
   return Object.freeze({ ...definition, [pluginBrand]: true as const });
 }
 
 /** Tells whether a module export is a plugin made by {@link definePlugin}. */
 export function isPlugin(value: unknown): value is Plugin {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[pluginBrand] === true;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[pluginBrand] === true
+  );
 }

@@ -13,7 +13,10 @@ export interface OrderEntry {
  * order otherwise. Missing and cyclic dependencies become problems that name
  * both plugins.
  */
-export function orderPlugins<T extends OrderEntry>(entries: T[], problems: ConfigProblem[]): T[] {
+export function orderPlugins<T extends OrderEntry>(
+  entries: T[],
+  problems: ConfigProblem[],
+): T[] {
   const byName = new Map(entries.map((entry) => [entry.name, entry]));
   const ordered: T[] = [];
   const state = new Map<string, "visiting" | "done">();

@@ -5,17 +5,25 @@ import type { ChangeFeed } from "../changes/change-feed.js";
 import type { ChangeEvent } from "../changes/types.js";
 import type { ClassDefinition } from "../classes/types.js";
 import type { HostHooks } from "../hooks/hooks.js";
-import type { RouteDefinition, UpgradeDefinition } from "../http/http-server.js";
+import type {
+  RouteDefinition,
+  UpgradeDefinition,
+} from "../http/http-server.js";
 import type { ChangeFilterSpec } from "../filter/change-filter.js";
 import type { Predicate } from "../filter/compile-filter.js";
 import type { Where } from "../filter/types.js";
 import type { PluginState } from "../state/plugin-state.js";
 import type { Store } from "../store/types.js";
 import type { Vectorizer } from "../vectorizer/types.js";
-import type { WriteOptions, WriteRequest, WriteResult } from "../write/types.js";
+import type {
+  WriteOptions,
+  WriteRequest,
+  WriteResult,
+} from "../write/types.js";
 
 /** A plugin's readiness, as `/readyz` lists it. */
-export type PluginStatus = "starting" | "ready" | "degraded" | "failed" | "stopping" | "stopped";
+export type PluginStatus =
+  "starting" | "ready" | "degraded" | "failed" | "stopping" | "stopped";
 
 /** One delivery an action performs for a trigger. */
 export interface ActionInvocation {
@@ -50,7 +58,10 @@ export interface ActionHandler {
 /** An action capability: triggers look it up by name and create handlers from their `action` settings. */
 export interface ActionDefinition<S extends TSchema = TSchema> {
   configSchema: S;
-  create(config: Static<S>, context: { trigger: string; logger: Logger }): ActionHandler;
+  create(
+    config: Static<S>,
+    context: { trigger: string; logger: Logger },
+  ): ActionHandler;
 }
 
 /** Write-queue view for sources that pause under backpressure. */
@@ -82,7 +93,10 @@ export interface PluginHost {
   readonly url: string | undefined;
 
   /** Writes one batch through hooks, validation and one store transaction. */
-  write(requests: WriteRequest[], options?: WriteOptions): Promise<WriteResult[]>;
+  write(
+    requests: WriteRequest[],
+    options?: WriteOptions,
+  ): Promise<WriteResult[]>;
   /** The store, for reads. Available from the `init` hook on. */
   store(): Store;
   /** The durable state area of this plugin, or of another plugin by name. */
@@ -102,5 +116,8 @@ export interface PluginHost {
   authenticate(authorization: string | undefined | null): boolean;
 
   compileFilter(where: Where | undefined, className?: string): Predicate;
-  compileChangeFilter(spec: ChangeFilterSpec, path?: string): (event: ChangeEvent) => boolean;
+  compileChangeFilter(
+    spec: ChangeFilterSpec,
+    path?: string,
+  ): (event: ChangeEvent) => boolean;
 }

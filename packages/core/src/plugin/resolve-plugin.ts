@@ -25,7 +25,11 @@ export const shortNames: Readonly<Record<string, string>> = {
  * (against the config's folder), or a package name resolved from the config's
  * folder first and then from `fallbackDirs`. Returns undefined when not found.
  */
-export function resolvePluginFile(use: string, configDir: string, fallbackDirs: readonly string[] = []): string | undefined {
+export function resolvePluginFile(
+  use: string,
+  configDir: string,
+  fallbackDirs: readonly string[] = [],
+): string | undefined {
   const isPath = use.startsWith(".") || isAbsolute(use);
   const specifier = isPath ? resolve(configDir, use) : (shortNames[use] ?? use);
 
@@ -44,31 +48,53 @@ export function resolvePluginFile(use: string, configDir: string, fallbackDirs: 
  * Loads the plugin a `use:` value names and checks that it is a weft plugin
  * made for this version of core.
  */
-export async function loadPlugin(use: string, configDir: string, fallbackDirs: readonly string[] = []): Promise<Plugin> {
+export async function loadPlugin(
+  use: string,
+  configDir: string,
+  fallbackDirs: readonly string[] = [],
+): Promise<Plugin> {
   const builtin = builtinPlugins[use];
   if (builtin) return builtin;
 
   const file = resolvePluginFile(use, configDir, fallbackDirs);
   if (!file) {
-    const hint = use.startsWith(".") ? `no file at ${resolve(configDir, use)}` : `install it next to the config (npm install ${shortNames[use] ?? use})`;
-    throw new WeftError(ErrorCode.PLUGIN_NOT_FOUND, `plugin "${use}" not found: ${hint}`, { details: { use, configDir } });
+    const hint = use.startsWith(".")
+      ? `no file at ${resolve(configDir, use)}`
+      : `install it next to the config (npm install ${shortNames[use] ?? use})`;
+    throw new WeftError(
+      ErrorCode.PLUGIN_NOT_FOUND,
+      `plugin "${use}" not found: ${hint}`,
+      { details: { use, configDir } },
+    );
   }
 
   let module: Record<string, unknown>;
   try {
     module = await import(pathToFileURL(file).href);
   } catch (error) {
-    throw new WeftError(ErrorCode.PLUGIN_INVALID, `plugin "${use}" failed to load from ${file}: ${(error as Error).message}`, {
-      cause: error,
-      details: { use, file },
-    });
+    throw new WeftError(
+      ErrorCode.PLUGIN_INVALID,
+      `plugin "${use}" failed to load from ${file}: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { use, file },
+      },
+    );
   }
 
-  const plugin = isPlugin(module.default) ? module.default : isPlugin(module.plugin) ? module.plugin : undefined;
+  const plugin = isPlugin(module.default)
+    ? module.default
+    : isPlugin(module.plugin)
+      ? module.plugin
+      : undefined;
   if (!plugin) {
-    throw new WeftError(ErrorCode.PLUGIN_INVALID, `module ${file} (use "${use}") has no plugin as default export; export definePlugin({ ... }) as default`, {
-      details: { use, file },
-    });
+    throw new WeftError(
+      ErrorCode.PLUGIN_INVALID,
+      `module ${file} (use "${use}") has no plugin as default export; export definePlugin({ ... }) as default`,
+      {
+        details: { use, file },
+      },
+    );
   }
   checkCoreRange(plugin);
   return plugin;
@@ -77,7 +103,8 @@ export async function loadPlugin(use: string, configDir: string, fallbackDirs: r
 /** Checks the `@weft/core` range a plugin declares against the running core. */
 export function checkCoreRange(plugin: Plugin): void {
   if (plugin.core === undefined) return;
-  if (semver.satisfies(coreVersion, plugin.core, { includePrerelease: true })) return;
+  if (semver.satisfies(coreVersion, plugin.core, { includePrerelease: true }))
+    return;
 
   throw new WeftError(
     ErrorCode.PLUGIN_CORE_VERSION,

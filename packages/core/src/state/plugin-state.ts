@@ -13,11 +13,19 @@ export interface PluginState {
   list<T = unknown>(prefix?: string): Promise<Array<{ key: string; value: T }>>;
 }
 
-export function createPluginState(store: () => Store, plugin: string): PluginState {
+export function createPluginState(
+  store: () => Store,
+  plugin: string,
+): PluginState {
   return {
-    get: async <T>(key: string) => (await store().stateGet(plugin, key)) as T | undefined,
+    get: async <T>(key: string) =>
+      (await store().stateGet(plugin, key)) as T | undefined,
     set: (key, value) => store().stateSet(plugin, key, value),
     delete: (key) => store().stateDelete(plugin, key),
-    list: async <T>(prefix = "") => (await store().stateList(plugin, prefix)) as Array<{ key: string; value: T }>,
+    list: async <T>(prefix = "") =>
+      (await store().stateList(plugin, prefix)) as Array<{
+        key: string;
+        value: T;
+      }>,
   };
 }

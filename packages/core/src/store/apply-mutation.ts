@@ -20,17 +20,36 @@ export type MutationEffect =
  * the stored one and `null` removes it, and a write that changes nothing or a
  * delete of a missing object is a NOOP.
  */
-export function applyMutation(current: StoredObject | undefined, mutation: Mutation, timestamp: string): MutationEffect {
+export function applyMutation(
+  current: StoredObject | undefined,
+  mutation: Mutation,
+  timestamp: string,
+): MutationEffect {
   if (mutation.op === "delete") {
     if (!current) return { op: "NOOP" };
-    return { op: "DELETE", next: undefined, before: current.properties, after: null };
+    return {
+      op: "DELETE",
+      next: undefined,
+      before: current.properties,
+      after: null,
+    };
   }
 
   const properties =
-    mutation.op === "patch" && current ? mergeProperties(current.properties, mutation.properties) : dropUndefined(mutation.properties);
-  const vector = mutation.vector === undefined ? current?.vector : (mutation.vector ?? undefined);
+    mutation.op === "patch" && current
+      ? mergeProperties(current.properties, mutation.properties)
+      : dropUndefined(mutation.properties);
+  const vector =
+    mutation.vector === undefined
+      ? current?.vector
+      : (mutation.vector ?? undefined);
 
-  if (current && deepEqual(current.properties, properties) && vectorsEqual(current.vector, vector)) return { op: "NOOP" };
+  if (
+    current &&
+    deepEqual(current.properties, properties) &&
+    vectorsEqual(current.vector, vector)
+  )
+    return { op: "NOOP" };
 
   const next: StoredObject = {
     class: mutation.class,
@@ -40,10 +59,18 @@ export function applyMutation(current: StoredObject | undefined, mutation: Mutat
     version: current ? current.version + 1 : 1,
     updatedAt: timestamp,
   };
-  return { op: current ? "UPDATE" : "INSERT", next, before: current?.properties ?? null, after: properties };
+  return {
+    op: current ? "UPDATE" : "INSERT",
+    next,
+    before: current?.properties ?? null,
+    after: properties,
+  };
 }
 
-function mergeProperties(current: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+function mergeProperties(
+  current: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
   const merged = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     // A patch sets null to clear a property; undefined means "not in the patch".
@@ -52,8 +79,11 @@ function mergeProperties(current: Record<string, unknown>, patch: Record<string,
   return merged;
 }
 
-function dropUndefined(properties: Record<string, unknown>): Record<string, unknown> {
+function dropUndefined(
+  properties: Record<string, unknown>,
+): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(properties)) if (value !== undefined) result[key] = value;
+  for (const [key, value] of Object.entries(properties))
+    if (value !== undefined) result[key] = value;
   return result;
 }

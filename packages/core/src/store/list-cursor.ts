@@ -11,12 +11,18 @@ export function encodeCursor(lastId: string): string {
  */
 export function decodeCursor(cursor: string): string {
   try {
-    const decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown };
+    const decoded = JSON.parse(
+      Buffer.from(cursor, "base64url").toString("utf8"),
+    ) as { after?: unknown };
     if (typeof decoded.after === "string") return decoded.after;
   } catch {
     // Reported below with the cursor itself.
   }
-  throw new WeftError(ErrorCode.HTTP_BAD_REQUEST, `invalid cursor ${JSON.stringify(cursor)}; pass the "next" value of the previous page unchanged`, {
-    details: { cursor },
-  });
+  throw new WeftError(
+    ErrorCode.HTTP_BAD_REQUEST,
+    `invalid cursor ${JSON.stringify(cursor)}; pass the "next" value of the previous page unchanged`,
+    {
+      details: { cursor },
+    },
+  );
 }

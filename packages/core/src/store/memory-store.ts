@@ -24,9 +24,16 @@ export const MemoryStoreSchema = Type.Object(
   {
     retention: Type.Object(
       {
-        maxRows: Type.Integer({ minimum: 1, default: 100_000, description: "change-log rows kept" }),
+        maxRows: Type.Integer({
+          minimum: 1,
+          default: 100_000,
+          description: "change-log rows kept",
+        }),
         maxAge: Type.Optional(DurationSchema()),
-        force: Type.Boolean({ default: false, description: "trim past the slowest checkpoint" }),
+        force: Type.Boolean({
+          default: false,
+          description: "trim past the slowest checkpoint",
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -58,33 +65,48 @@ export class MemoryStore implements Store {
 
   constructor(options: Partial<MemoryStoreOptions> = {}) {
     this.#maxRows = options.retention?.maxRows ?? 100_000;
-    this.#maxAgeMs = options.retention?.maxAge === undefined ? undefined : parseDuration(options.retention.maxAge, "retention.maxAge");
+    this.#maxAgeMs =
+      options.retention?.maxAge === undefined
+        ? undefined
+        : parseDuration(options.retention.maxAge, "retention.maxAge");
     this.#force = options.retention?.force ?? false;
   }
 
   async open(context: StoreOpenContext): Promise<void> {
-    this.#classes = new Map(context.classes.map((definition) => [definition.name, definition]));
+    this.#classes = new Map(
+      context.classes.map((definition) => [definition.name, definition]),
+    );
   }
 
   async close(): Promise<void> {}
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
     // Work on copies of the touched objects first, so a throw leaves nothing applied.
-    const staged = new Map<string, StoredObject | undefined>();
+    const staged = new Map<
+      string,
+      { className: string; id: string; object: StoredObject | undefined }
+    >();
     const outcomes: MutationOutcome[] = [];
     const events: ChangeEvent[] = [];
     let seq = this.#lastSeq;
 
     for (const mutation of batch.mutations) {
       const key = `${mutation.class}\u0000${mutation.id}`;
-      const current = staged.has(key) ? staged.get(key) : this.#objects.get(mutation.class)?.get(mutation.id);
+      const pending = staged.get(key);
+      const current = pending
+        ? pending.object
+        : this.#objects.get(mutation.class)?.get(mutation.id);
       const effect = applyMutation(current, mutation, batch.timestamp);
       if (effect.op === "NOOP") {
         outcomes.push({ id: mutation.id, op: "NOOP" });
         continue;
       }
 
-      staged.set(key, effect.next);
+      staged.set(key, {
+        className: mutation.class,
+        id: mutation.id,
+        object: effect.next,
+      });
       seq += 1;
       outcomes.push({ id: mutation.id, op: effect.op, seq });
       events.push({
@@ -102,29 +124,39 @@ export class MemoryStore implements Store {
       });
     }
 
-    for (const [key, object] of staged) {
-      const [className, id] = key.split("\u0000");
+    for (const { className, id, object } of staged.values()) {
       let objects = this.#objects.get(className);
       if (!objects) this.#objects.set(className, (objects = new Map()));
       if (object) objects.set(id, object);
       else objects.delete(id);
     }
-    for (const position of batch.positions) this.#sourcePositions(position.source).set(position.stream, { ...position });
-    for (const write of batch.state) this.#applyState(write.plugin, write.key, write.value);
+    for (const position of batch.positions)
+      this.#sourcePositions(position.source).set(position.stream, {
+        ...position,
+      });
+    for (const write of batch.state)
+      this.#applyState(write.plugin, write.key, write.value);
 
-    this.#log.push(...events);
+    for (const event of events) this.#log.push(event);
     this.#lastSeq = seq;
     this.#trim();
     return { outcomes, events };
   }
 
-  async get(className: string, id: string, options: { withVector?: boolean } = {}): Promise<StoredObject | undefined> {
+  async get(
+    className: string,
+    id: string,
+    options: { withVector?: boolean } = {},
+  ): Promise<StoredObject | undefined> {
     const object = this.#objects.get(className)?.get(id);
     if (!object) return undefined;
     return options.withVector === false ? withoutVector(object) : object;
   }
 
-  async getMany(className: string, ids: string[]): Promise<Map<string, StoredObject>> {
+  async getMany(
+    className: string,
+    ids: string[],
+  ): Promise<Map<string, StoredObject>> {
     const result = new Map<string, StoredObject>();
     const objects = this.#objects.get(className);
     for (const id of ids) {
@@ -135,8 +167,12 @@ export class MemoryStore implements Store {
   }
 
   async list(query: ListQuery): Promise<ListPage> {
-    const predicate = compileFilter(query.where, this.#classes.get(query.class));
-    const after = query.after === undefined ? undefined : decodeCursor(query.after);
+    const predicate = compileFilter(
+      query.where,
+      this.#classes.get(query.class),
+    );
+    const after =
+      query.after === undefined ? undefined : decodeCursor(query.after);
     const ids = [...(this.#objects.get(query.class)?.keys() ?? [])].sort();
     const objects: StoredObject[] = [];
 
@@ -144,14 +180,17 @@ export class MemoryStore implements Store {
       if (after !== undefined && id <= after) continue;
       const object = this.#objects.get(query.class)!.get(id)!;
       if (!predicate(object.properties)) continue;
-      if (objects.length === query.limit) return { objects, next: encodeCursor(objects[objects.length - 1].id) };
+      if (objects.length === query.limit)
+        return { objects, next: encodeCursor(objects[objects.length - 1].id) };
       objects.push(query.withVector ? object : withoutVector(object));
     }
     return { objects, next: null };
   }
 
   async snapshot(className: string): Promise<Snapshot> {
-    const copy = [...(this.#objects.get(className)?.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const copy = [...(this.#objects.get(className)?.values() ?? [])].sort(
+      (a, b) => (a.id < b.id ? -1 : 1),
+    );
     return { seq: this.#lastSeq, objects: iterate(copy) };
   }
 
@@ -181,7 +220,9 @@ export class MemoryStore implements Store {
   }
 
   async positions(source: string): Promise<SourcePosition[]> {
-    return [...(this.#positions.get(source)?.values() ?? [])].map((position) => ({ ...position }));
+    return [...(this.#positions.get(source)?.values() ?? [])].map(
+      (position) => ({ ...position }),
+    );
   }
 
   async stateGet(plugin: string, key: string): Promise<unknown> {
@@ -196,9 +237,16 @@ export class MemoryStore implements Store {
     this.#state.get(plugin)?.delete(key);
   }
 
-  async stateList(plugin: string, prefix: string): Promise<Array<{ key: string; value: unknown }>> {
-    const entries = [...(this.#state.get(plugin)?.entries() ?? [])].filter(([key]) => key.startsWith(prefix));
-    return entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => ({ key, value: structuredClone(value) }));
+  async stateList(
+    plugin: string,
+    prefix: string,
+  ): Promise<Array<{ key: string; value: unknown }>> {
+    const entries = [...(this.#state.get(plugin)?.entries() ?? [])].filter(
+      ([key]) => key.startsWith(prefix),
+    );
+    return entries
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, value]) => ({ key, value: structuredClone(value) }));
   }
 
   #sourcePositions(source: string): Map<string, SourcePosition> {
@@ -218,13 +266,20 @@ export class MemoryStore implements Store {
     let keepFrom = Math.max(1, this.#lastSeq - this.#maxRows + 1);
     if (this.#maxAgeMs !== undefined) {
       const cutoff = Date.now() - this.#maxAgeMs;
-      const young = this.#log.findIndex((event) => Date.parse(event.timestamp) >= cutoff);
-      keepFrom = Math.max(keepFrom, young === -1 ? this.#lastSeq + 1 : this.#log[young].seq);
+      const young = this.#log.findIndex(
+        (event) => Date.parse(event.timestamp) >= cutoff,
+      );
+      keepFrom = Math.max(
+        keepFrom,
+        young === -1 ? this.#lastSeq + 1 : this.#log[young].seq,
+      );
     }
-    if (!this.#force && this.#checkpoints.size > 0) keepFrom = Math.min(keepFrom, ...this.#checkpoints.values());
+    if (!this.#force && this.#checkpoints.size > 0)
+      keepFrom = Math.min(keepFrom, ...this.#checkpoints.values());
 
     const first = this.#log.length > 0 ? this.#log[0].seq : this.#lastSeq + 1;
-    if (keepFrom > first) this.#log.splice(0, Math.min(keepFrom - first, this.#log.length));
+    if (keepFrom > first)
+      this.#log.splice(0, Math.min(keepFrom - first, this.#log.length));
   }
 }
 

@@ -1,5 +1,10 @@
 import type { ClassDefinition } from "../classes/types.js";
-import type { ChangeEvent, ChangeOp, ChangeOrigin, ChangeMetadata } from "../changes/types.js";
+import type {
+  ChangeEvent,
+  ChangeOp,
+  ChangeOrigin,
+  ChangeMetadata,
+} from "../changes/types.js";
 import type { Where } from "../filter/types.js";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -60,7 +65,7 @@ export interface StateWrite {
 /** Everything one store transaction commits: all in or all out. */
 export interface CommitBatch {
   txId: string;
-  mutations: Mutation[];
+  mutations: readonly Mutation[];
   origin: ChangeOrigin;
   metadata: ChangeMetadata;
   positions: SourcePosition[];
@@ -129,7 +134,11 @@ export interface Store {
   /** Applies a batch in one transaction and returns its change events. */
   commit(batch: CommitBatch): Promise<CommitResult>;
 
-  get(className: string, id: string, options?: { withVector?: boolean }): Promise<StoredObject | undefined>;
+  get(
+    className: string,
+    id: string,
+    options?: { withVector?: boolean },
+  ): Promise<StoredObject | undefined>;
   getMany(className: string, ids: string[]): Promise<Map<string, StoredObject>>;
   list(query: ListQuery): Promise<ListPage>;
   snapshot(className: string): Promise<Snapshot>;
@@ -158,5 +167,8 @@ export interface Store {
   stateSet(plugin: string, key: string, value: unknown): Promise<void>;
   stateDelete(plugin: string, key: string): Promise<void>;
   /** Entries of a plugin whose keys start with `prefix`, in key order. */
-  stateList(plugin: string, prefix: string): Promise<Array<{ key: string; value: unknown }>>;
+  stateList(
+    plugin: string,
+    prefix: string,
+  ): Promise<Array<{ key: string; value: unknown }>>;
 }

@@ -1,1 +1,5 @@
-export { runStoreContract, contractClass, type ContractTest } from "./store-contract.js";
+export {
+  runStoreContract,
+  contractClass,
+  type ContractTest,
+} from "./store-contract.js";

@@ -7,33 +7,76 @@ import type { WriteItem } from "./write-batch.js";
 const ops = new Set(["upsert", "patch", "delete"]);
 
 /** A request turned into a batch item, or the reason it cannot be one. */
-export type PreparedItem = { item: WriteItem } | { index: number; id?: string; error: ItemError };
+export type PreparedItem =
+  { item: WriteItem } | { index: number; id?: string; error: ItemError };
 
-function reject(index: number, code: string, message: string, id?: string): PreparedItem {
-  return { index, ...(id ? { id } : {}), error: { code, message, retryable: false } };
+function reject(
+  index: number,
+  code: string,
+  message: string,
+  id?: string,
+): PreparedItem {
+  return {
+    index,
+    ...(id ? { id } : {}),
+    error: { code, message, retryable: false },
+  };
 }
 
 /** Checks the shape of one request and resolves its id. */
-export function prepareItem(request: WriteRequest, index: number, classNames: ReadonlySet<string>): PreparedItem {
-  if (typeof request !== "object" || request === null) return reject(index, ErrorCode.OBJECT_INVALID, "request must be an object");
+export function prepareItem(
+  request: WriteRequest,
+  index: number,
+  classNames: ReadonlySet<string>,
+): PreparedItem {
+  if (typeof request !== "object" || request === null)
+    return reject(index, ErrorCode.OBJECT_INVALID, "request must be an object");
   if (!ops.has(request.op)) {
-    return reject(index, ErrorCode.OBJECT_INVALID, `op must be upsert, patch or delete, got ${JSON.stringify(request.op)}`);
+    return reject(
+      index,
+      ErrorCode.OBJECT_INVALID,
+      `op must be upsert, patch or delete, got ${JSON.stringify(request.op)}`,
+    );
   }
   if (typeof request.class !== "string" || !classNames.has(request.class)) {
-    return reject(index, ErrorCode.CLASS_UNKNOWN, `unknown class ${JSON.stringify(request.class)}; configured classes: ${[...classNames].join(", ") || "none"}`);
+    return reject(
+      index,
+      ErrorCode.CLASS_UNKNOWN,
+      `unknown class ${JSON.stringify(request.class)}; configured classes: ${[...classNames].join(", ") || "none"}`,
+    );
   }
 
   const id = resolveId(request);
-  if (typeof id !== "string") return reject(index, ErrorCode.ID_INVALID, `class ${request.class}: ${id.message}`);
+  if (typeof id !== "string")
+    return reject(
+      index,
+      ErrorCode.ID_INVALID,
+      `class ${request.class}: ${id.message}`,
+    );
 
   if (request.op !== "delete") {
     const properties = request.properties ?? {};
-    if (typeof properties !== "object" || properties === null || Array.isArray(properties)) {
-      return reject(index, ErrorCode.OBJECT_INVALID, `class ${request.class}, id ${id}: properties must be an object`, id);
+    if (
+      typeof properties !== "object" ||
+      properties === null ||
+      Array.isArray(properties)
+    ) {
+      return reject(
+        index,
+        ErrorCode.OBJECT_INVALID,
+        `class ${request.class}, id ${id}: properties must be an object`,
+        id,
+      );
     }
     if (request.vector !== undefined && request.vector !== null) {
       const problem = checkVector(request.vector);
-      if (problem) return reject(index, ErrorCode.OBJECT_INVALID, `class ${request.class}, id ${id}: ${problem}`, id);
+      if (problem)
+        return reject(
+          index,
+          ErrorCode.OBJECT_INVALID,
+          `class ${request.class}, id ${id}: ${problem}`,
+          id,
+        );
     }
   }
 
@@ -43,8 +86,11 @@ export function prepareItem(request: WriteRequest, index: number, classNames: Re
       op: request.op,
       class: request.class,
       id,
-      properties: request.op === "delete" ? {} : { ...(request.properties ?? {}) },
-      ...(request.op !== "delete" && request.vector !== undefined ? { vector: request.vector && request.vector.map(Math.fround) } : {}),
+      properties:
+        request.op === "delete" ? {} : { ...(request.properties ?? {}) },
+      ...(request.op !== "delete" && request.vector !== undefined
+        ? { vector: request.vector && request.vector.map(Math.fround) }
+        : {}),
     },
   };
 }
@@ -52,12 +98,20 @@ export function prepareItem(request: WriteRequest, index: number, classNames: Re
 function resolveId(request: WriteRequest): string | { message: string } {
   const key = request.id;
   if (key === undefined || key === null) {
-    return request.op === "upsert" ? newObjectId() : { message: `${request.op} needs an id` };
+    return request.op === "upsert"
+      ? newObjectId()
+      : { message: `${request.op} needs an id` };
   }
   if (typeof key === "string") {
     if (key.length === 0) return { message: "id must not be empty" };
     return isObjectId(key) ? key.toLowerCase() : toObjectId(key);
   }
-  if (typeof key === "bigint" || (typeof key === "number" && Number.isFinite(key))) return toObjectId(key);
-  return { message: `id must be a UUID, another string or a number, got ${JSON.stringify(key)}` };
+  if (
+    typeof key === "bigint" ||
+    (typeof key === "number" && Number.isFinite(key))
+  )
+    return toObjectId(key);
+  return {
+    message: `id must be a UUID, another string or a number, got ${JSON.stringify(key)}`,
+  };
 }

@@ -7,6 +7,7 @@ export interface WriteItem {
   op: "upsert" | "patch" | "delete";
   class: string;
   id: string;
+  /** Empty for deletes. */
   properties: Record<string, unknown>;
   vector?: number[] | null;
 }
@@ -51,7 +52,12 @@ export class WriteBatch {
   }
 
   /** Removes an item from the batch; its result carries `code` and `reason`. */
-  reject(item: WriteItem, code: string, reason: string, options: RejectOptions = {}): void {
+  reject(
+    item: WriteItem,
+    code: string,
+    reason: string,
+    options: RejectOptions = {},
+  ): void {
     if (this.#rejected.has(item.index)) return;
     this.#rejectedIds.set(item.index, item.id);
     this.#rejected.set(item.index, {
@@ -60,7 +66,9 @@ export class WriteBatch {
       retryable: options.retryable ?? false,
       ...(options.property ? { property: options.property } : {}),
     });
-    this.#items = this.#items.filter((candidate) => candidate.index !== item.index);
+    this.#items = this.#items.filter(
+      (candidate) => candidate.index !== item.index,
+    );
   }
 
   /** Records an error for an item that never reached the batch (such as an invalid id). */
@@ -82,7 +90,8 @@ export class WriteBatch {
 
   /** Whether any rejection asks for the whole write to be retried. */
   get hasRetryableRejection(): boolean {
-    for (const error of this.#rejected.values()) if (error.retryable) return true;
+    for (const error of this.#rejected.values())
+      if (error.retryable) return true;
     return false;
   }
 }

@@ -30,7 +30,9 @@ export class WriteMetrics {
     this.#latency = new Histogram({
       name: "weft_write_duration_seconds",
       help: "Time of one host.write call, from hooks to commit",
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+      ],
       registers: [registry],
     });
   }

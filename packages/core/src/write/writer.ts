@@ -68,12 +68,22 @@ export class Writer {
     this.#closed = true;
   }
 
-  async write(requests: WriteRequest[], options: WriteOptions = {}): Promise<WriteResult[]> {
+  async write(
+    requests: WriteRequest[],
+    options: WriteOptions = {},
+  ): Promise<WriteResult[]> {
     if (this.#closed) {
-      throw new WeftError(ErrorCode.HOST_STOPPING, "host is stopping and accepts no more writes; retry against a running host", { retryable: true });
+      throw new WeftError(
+        ErrorCode.HOST_STOPPING,
+        "host is stopping and accepts no more writes; retry against a running host",
+        { retryable: true },
+      );
     }
     if (!Array.isArray(requests)) {
-      throw new WeftError(ErrorCode.OBJECT_INVALID, `host.write expects a list of write requests, got ${typeof requests}`);
+      throw new WeftError(
+        ErrorCode.OBJECT_INVALID,
+        `host.write expects a list of write requests, got ${typeof requests}`,
+      );
     }
 
     this.#queued += 1;
@@ -83,11 +93,15 @@ export class Writer {
       return await run;
     } finally {
       this.#queued -= 1;
-      if (!this.full) for (const wake of this.#capacityWaiters.splice(0)) wake();
+      if (!this.full)
+        for (const wake of this.#capacityWaiters.splice(0)) wake();
     }
   }
 
-  async #commit(requests: WriteRequest[], options: WriteOptions): Promise<WriteResult[]> {
+  async #commit(
+    requests: WriteRequest[],
+    options: WriteOptions,
+  ): Promise<WriteResult[]> {
     const started = process.hrtime.bigint();
     const txId = randomUUID();
     const batch = this.#prepare(txId, requests, options);
@@ -100,8 +114,15 @@ export class Writer {
       this.#validate(hooked);
       const { outcomes, events } = await this.#context.store().commit({
         txId,
-        mutations: hooked.items.map(toMutation),
-        origin: { plugin: origin, ...(options.origin?.stream ? { stream: options.origin.stream } : {}), ...(options.origin?.position ? { position: options.origin.position } : {}) },
+        // Items already have the shape of mutations; copying them would cost an object per write.
+        mutations: hooked.items as readonly Mutation[],
+        origin: {
+          plugin: origin,
+          ...(options.origin?.stream ? { stream: options.origin.stream } : {}),
+          ...(options.origin?.position
+            ? { position: options.origin.position }
+            : {}),
+        },
         metadata: options.metadata ?? {},
         positions: options.positions ?? [],
         state: options.state ?? [],
@@ -109,22 +130,37 @@ export class Writer {
       });
 
       const results = this.#results(requests.length, hooked, outcomes);
-      this.#context.metrics.record(results, Number(process.hrtime.bigint() - started) / 1e9);
+      this.#context.metrics.record(
+        results,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
       await this.#publish(events, txId, origin);
-      if (hooked.rejected.size > 0) await this.#reportRejections(hooked, requests);
+      if (hooked.rejected.size > 0)
+        await this.#reportRejections(hooked, requests);
       return results;
     } catch (error) {
       const failure = asWriteError(error);
       this.#context.metrics.failed(failure.code);
-      await this.#context.hooks.writeError.promise(failure, requests).catch((hookError: unknown) =>
-        this.#context.logger.error({ err: hookError }, "writeError tap failed"),
-      );
+      await this.#context.hooks.writeError
+        .promise(failure, requests)
+        .catch((hookError: unknown) =>
+          this.#context.logger.error(
+            { err: hookError },
+            "writeError tap failed",
+          ),
+        );
       throw failure;
     }
   }
 
-  #prepare(txId: string, requests: WriteRequest[], options: WriteOptions): WriteBatch {
-    const prepared = requests.map((request, index) => prepareItem(request, index, this.#classNames));
+  #prepare(
+    txId: string,
+    requests: WriteRequest[],
+    options: WriteOptions,
+  ): WriteBatch {
+    const prepared = requests.map((request, index) =>
+      prepareItem(request, index, this.#classNames),
+    );
     const batch = new WriteBatch(
       txId,
       prepared.flatMap((entry) => ("item" in entry ? [entry.item] : [])),
@@ -132,7 +168,8 @@ export class Writer {
     );
 
     for (const entry of prepared) {
-      if (!("item" in entry)) batch.rejectIndex(entry.index, entry.error, entry.id);
+      if (!("item" in entry))
+        batch.rejectIndex(entry.index, entry.error, entry.id);
     }
     return batch;
   }
@@ -143,7 +180,8 @@ export class Writer {
 
     for (const className of current.classes) {
       const perClass = hooks.beforeWriteFor.get(className);
-      if (perClass && perClass.taps.length > 0) current = (await perClass.promise(current)) ?? current;
+      if (perClass && perClass.taps.length > 0)
+        current = (await perClass.promise(current)) ?? current;
     }
     return current;
   }
@@ -154,27 +192,47 @@ export class Writer {
 
       const definition = this.#context.classes.get(item.class);
       if (!definition) {
-        batch.reject(item, ErrorCode.CLASS_UNKNOWN, `unknown class ${JSON.stringify(item.class)}`);
+        batch.reject(
+          item,
+          ErrorCode.CLASS_UNKNOWN,
+          `unknown class ${JSON.stringify(item.class)}`,
+        );
         continue;
       }
       const problems = validateProperties(definition, item.properties);
       if (problems.length === 0) continue;
 
-      const summary = problems.map((problem) => `${problem.property}: ${problem.message}`).join("; ");
-      batch.reject(item, ErrorCode.OBJECT_INVALID, `class ${item.class}, id ${item.id}: ${summary}`, { property: problems[0].property });
+      const summary = problems
+        .map((problem) => `${problem.property}: ${problem.message}`)
+        .join("; ");
+      batch.reject(
+        item,
+        ErrorCode.OBJECT_INVALID,
+        `class ${item.class}, id ${item.id}: ${summary}`,
+        { property: problems[0].property },
+      );
       const error = batch.rejected.get(item.index);
       if (error) error.problems = problems;
     }
   }
 
-  #results(count: number, batch: WriteBatch, outcomes: Array<{ id: string; op: string; seq?: number }>): WriteResult[] {
+  #results(
+    count: number,
+    batch: WriteBatch,
+    outcomes: Array<{ id: string; op: string; seq?: number }>,
+  ): WriteResult[] {
     const results = new Array<WriteResult>(count);
     batch.items.forEach((item, i) => {
       const outcome = outcomes[i];
       results[item.index] =
         outcome.op === "NOOP"
           ? { id: outcome.id, status: "noop" }
-          : { id: outcome.id, status: "ok", op: outcome.op as WriteResult["op"], seq: outcome.seq };
+          : {
+              id: outcome.id,
+              status: "ok",
+              op: outcome.op as WriteResult["op"],
+              seq: outcome.seq,
+            };
     });
     for (const [index, error] of batch.rejected) {
       const id = batch.rejectedIds.get(index);
@@ -183,39 +241,66 @@ export class Writer {
     return results;
   }
 
-  async #publish(events: ChangeEvent[], txId: string, origin: string): Promise<void> {
+  async #publish(
+    events: ChangeEvent[],
+    txId: string,
+    origin: string,
+  ): Promise<void> {
     if (events.length === 0) return;
     this.#context.feed.publish(events);
     await this.#context.hooks.afterWrite.promise(events, { txId, origin });
   }
 
-  async #reportRejections(batch: WriteBatch, requests: WriteRequest[]): Promise<void> {
+  async #reportRejections(
+    batch: WriteBatch,
+    requests: WriteRequest[],
+  ): Promise<void> {
     const indexes = [...batch.rejected.keys()];
-    const error = new WeftError(ErrorCode.WRITE_REJECTED, `${indexes.length} of ${requests.length} items rejected`, {
-      details: { txId: batch.txId, rejected: indexes.map((index) => ({ index, ...batch.rejected.get(index) })) },
-    });
+    const error = new WeftError(
+      ErrorCode.WRITE_REJECTED,
+      `${indexes.length} of ${requests.length} items rejected`,
+      {
+        details: {
+          txId: batch.txId,
+          rejected: indexes.map((index) => ({
+            index,
+            ...batch.rejected.get(index),
+          })),
+        },
+      },
+    );
     await this.#context.hooks.writeError
-      .promise(error, indexes.map((index) => requests[index]))
-      .catch((hookError: unknown) => this.#context.logger.error({ err: hookError }, "writeError tap failed"));
+      .promise(
+        error,
+        indexes.map((index) => requests[index]),
+      )
+      .catch((hookError: unknown) =>
+        this.#context.logger.error({ err: hookError }, "writeError tap failed"),
+      );
   }
 }
 
-function toMutation(item: { op: Mutation["op"]; class: string; id: string; properties: Record<string, unknown>; vector?: number[] | null }): Mutation {
-  if (item.op === "delete") return { op: "delete", class: item.class, id: item.id };
-  return { op: item.op, class: item.class, id: item.id, properties: item.properties, ...(item.vector !== undefined ? { vector: item.vector } : {}) };
-}
-
 function retryableRejection(batch: WriteBatch): WeftError {
-  const reasons = [...batch.rejected.values()].filter((error) => error.retryable).map((error) => error.message);
-  return new WeftError(ErrorCode.WRITE_RETRYABLE, `write failed and may be retried: ${reasons.slice(0, 3).join("; ")}`, {
-    retryable: true,
-    details: { txId: batch.txId, reasons },
-  });
+  const reasons = [...batch.rejected.values()]
+    .filter((error) => error.retryable)
+    .map((error) => error.message);
+  return new WeftError(
+    ErrorCode.WRITE_RETRYABLE,
+    `write failed and may be retried: ${reasons.slice(0, 3).join("; ")}`,
+    {
+      retryable: true,
+      details: { txId: batch.txId, reasons },
+    },
+  );
 }
 
 function asWriteError(error: unknown): WeftError {
   if (isWeftError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   // A store failure that is not a WeftError (busy, disk, I/O) may pass when tried again.
-  return new WeftError(ErrorCode.WRITE_RETRYABLE, `store commit failed: ${message}`, { cause: error, retryable: true });
+  return new WeftError(
+    ErrorCode.WRITE_RETRYABLE,
+    `store commit failed: ${message}`,
+    { cause: error, retryable: true },
+  );
 }
