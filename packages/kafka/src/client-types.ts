@@ -52,9 +52,11 @@ export interface ProducerOptions {
   /**
    * Enables the idempotent producer: retries never duplicate or reorder
    * messages within a partition. Requires acks -1. Default false.
+   * NOTE: kafkajs 2.2.4 retries an idempotent send without limit, so during
+   * a broker outage `send` waits until the broker is back.
    */
   idempotent?: boolean;
-  /** Maximum unacknowledged requests per broker connection; at most 5 when idempotent. */
+  /** Maximum unacknowledged requests per broker connection. Default no limit. */
   maxInFlightRequests?: number;
   /** Whether producing to a missing topic asks the broker to create it. Default false. */
   allowAutoTopicCreation?: boolean;

@@ -1,9 +1,12 @@
-import { logLevel, type logCreator } from "kafkajs";
+import kafkajs, { type logCreator } from "kafkajs";
 import type { Level, Logger } from "pino";
 
+// kafkajs is CommonJS, and Node cannot detect all of its named exports for ESM imports.
+const { logLevel } = kafkajs;
+
 /** Returns the kafkajs log level that passes the same entries as the pino logger's current level. */
-export function kafkajsLogLevel(logger: Logger): logLevel {
-  const levels: Record<Level | "silent", logLevel> = {
+export function kafkajsLogLevel(logger: Logger): kafkajs.logLevel {
+  const levels: Record<Level | "silent", kafkajs.logLevel> = {
     trace: logLevel.DEBUG,
     debug: logLevel.DEBUG,
     info: logLevel.INFO,

@@ -14,10 +14,6 @@ export const CdcErrorCode = {
   CHECKPOINT_TRUNCATED: "WEFT_ERR_CDC_CHECKPOINT_TRUNCATED",
   /** The stored checkpoint is not in the format this package writes. */
   CHECKPOINT_INVALID: "WEFT_ERR_CDC_CHECKPOINT_INVALID",
-  /** A send to Kafka failed; the sink retries it. */
-  SEND_FAILED: "WEFT_ERR_CDC_SEND_FAILED",
-  /** Creating a missing topic failed. */
-  TOPIC_CREATE_FAILED: "WEFT_ERR_CDC_TOPIC_CREATE_FAILED",
 } as const;
 
 export type CdcErrorCodeValue = (typeof CdcErrorCode)[keyof typeof CdcErrorCode];

@@ -20,6 +20,8 @@ export const SubscriptionsErrorCode = {
   BAD_REQUEST: "WEFT_ERR_SUBSCRIPTIONS_BAD_REQUEST",
   /** A query argument is out of range (page size, vector). */
   ARGUMENT_INVALID: "WEFT_ERR_SUBSCRIPTIONS_ARGUMENT_INVALID",
+  /** A subscriber's buffer overflowed under the `disconnect` policy. */
+  SLOW_CONSUMER: "WEFT_ERR_SUBSCRIPTIONS_SLOW_CONSUMER",
   /** The plugin is stopping or stopped. */
   STOPPING: "WEFT_ERR_SUBSCRIPTIONS_STOPPING",
   /** A class or property name cannot be mapped to the GraphQL schema. */

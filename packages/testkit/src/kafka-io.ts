@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { CompressionTypes, Kafka, logLevel, type IHeaders, type KafkaConfig } from "kafkajs";
+import kafkajs, { type IHeaders, type KafkaConfig } from "kafkajs";
+
+// kafkajs is CommonJS, and Node cannot detect all of its named exports for ESM imports.
+const { CompressionTypes, Kafka, logLevel } = kafkajs;
 
 /** A message to produce; strings are sent as UTF-8. */
 export interface TestMessage {
@@ -56,7 +59,7 @@ const compressionTypes = {
   zstd: CompressionTypes.ZSTD,
 } as const;
 
-function kafka(brokers: string[], client: Omit<KafkaConfig, "brokers"> = {}): Kafka {
+function kafka(brokers: string[], client: Omit<KafkaConfig, "brokers"> = {}): InstanceType<typeof Kafka> {
   return new Kafka({ clientId: "weft-testkit", logLevel: logLevel.NOTHING, ...client, brokers });
 }
 

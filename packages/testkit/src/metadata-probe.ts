@@ -1,4 +1,7 @@
-import { Kafka, logLevel } from "kafkajs";
+import kafkajs from "kafkajs";
+
+// kafkajs is CommonJS, and Node cannot detect all of its named exports for ESM imports.
+const { Kafka, logLevel } = kafkajs;
 
 /**
  * Sends one metadata request to `address` and resolves when the broker

@@ -1,5 +1,6 @@
-import { compressBlock, compressBound, decompress } from "lz4js";
+import { decompress } from "lz4js";
 import { hash as xxh32 } from "lz4js/xxh32.js";
+import { lz4BlockBound, lz4CompressBlock } from "./lz4-block.js";
 
 const frameMagic = 0x184d2204;
 /** FLG byte: format version 01 and the block-independence flag. */
@@ -21,16 +22,13 @@ export function lz4Decompress(input: Buffer): Buffer {
 
 /**
  * Compresses into an LZ4 frame of independent 64 KB blocks without
- * checksums. lz4js's own `compress` reuses its hash table across blocks,
- * which makes blocks depend on each other while the frame does not say so;
- * Java's Kafka LZ4 reader decodes each block on its own, so this writer
- * starts every block with an empty hash table and sets the independence flag.
+ * checksums, the layout Java's Kafka LZ4 reader expects: it decodes each
+ * block on its own. lz4js's own frame writer is not used because its blocks
+ * may refer to earlier blocks and may break the end-of-block rules.
  */
 export function lz4Compress(input: Buffer): Buffer {
   const blockCount = Math.max(1, Math.ceil(input.length / maxBlockSize));
-  const output = Buffer.alloc(7 + blockCount * (4 + compressBound(maxBlockSize)) + 4);
-  const scratch = new Uint8Array(compressBound(maxBlockSize));
-  const hashTable = new Uint32Array(1 << 16);
+  const output = Buffer.alloc(7 + blockCount * (4 + lz4BlockBound(maxBlockSize)) + 4);
 
   output.writeUInt32LE(frameMagic, 0);
   output[4] = frameFlags;
@@ -41,16 +39,15 @@ export function lz4Compress(input: Buffer): Buffer {
 
   for (let start = 0; start < input.length; start += maxBlockSize) {
     const length = Math.min(maxBlockSize, input.length - start);
-    hashTable.fill(0);
-    const compressedSize = compressBlock(input, scratch, start, length, hashTable);
-    if (compressedSize === 0 || compressedSize >= length) {
+    const compressedSize = lz4CompressBlock(input, start, start + length, output, offset + 4);
+    if (compressedSize < length) {
+      output.writeUInt32LE(compressedSize, offset);
+      offset += 4 + compressedSize;
+    } else {
+      // Incompressible: store the block as is, which the size field's high bit marks.
       output.writeUInt32LE((uncompressedBit | length) >>> 0, offset);
       input.copy(output, offset + 4, start, start + length);
       offset += 4 + length;
-    } else {
-      output.writeUInt32LE(compressedSize, offset);
-      output.set(scratch.subarray(0, compressedSize), offset + 4);
-      offset += 4 + compressedSize;
     }
   }
 

@@ -1,8 +1,11 @@
-import { CompressionCodecs, CompressionTypes } from "kafkajs";
+import kafkajs from "kafkajs";
 import { KafkaErrorCode, kafkaError } from "../errors.js";
 import { lz4Compress, lz4Decompress } from "./lz4.js";
 import { snappyCompress, snappyDecompress } from "./snappy.js";
 import { zstdCompress, zstdDecompress } from "./zstd.js";
+
+// kafkajs is CommonJS, and Node cannot detect all of its named exports for ESM imports.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 /** Compression codecs by the names Kafka's `compression.type` uses. */
 export type CompressionName = "none" | "gzip" | "snappy" | "lz4" | "zstd";
