@@ -11,7 +11,7 @@ import {
 } from "@weft/core";
 import { ExitCode } from "./exit-codes.js";
 
-/** Where plugins are resolved from after the config's folder: next to this CLI's install. */
+/** Folder of this CLI's install, searched for plugins after the config's folder. */
 const cliDir = dirname(fileURLToPath(import.meta.url));
 
 /** Output streams of a command, so tests can capture them. */

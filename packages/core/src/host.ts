@@ -179,7 +179,7 @@ export class Host {
     return this.#writer.write(requests, options);
   }
 
-  /** The durable state area of a plugin. */
+  /** Returns the durable state area of a plugin. */
   state(plugin: string): PluginState {
     return createPluginState(() => this.store, plugin);
   }

@@ -74,7 +74,7 @@ export interface CommitBatch {
   timestamp: string;
 }
 
-/** What a commit did to one mutation, in mutation order. */
+/** Outcome of one mutation in a commit, in mutation order. */
 export interface MutationOutcome {
   id: string;
   /** `NOOP` when the write changed nothing or deleted a missing id. */
@@ -111,7 +111,7 @@ export interface Snapshot {
   objects: AsyncIterable<StoredObject>;
 }
 
-/** What a store gets when the host opens it. */
+/** Context the host passes to a store when it opens it. */
 export interface StoreOpenContext {
   classes: ClassDefinition[];
   logger: Logger;

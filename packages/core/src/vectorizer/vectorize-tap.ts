@@ -4,7 +4,7 @@ import type { Store } from "../store/types.js";
 import type { WriteBatch, WriteItem } from "../write/write-batch.js";
 import type { Vectorizer } from "./types.js";
 
-/** The text a vectorizer sees for an object: the named fields joined by newlines. */
+/** Builds the text a vectorizer gets for an object: the named fields joined by newlines. */
 export function vectorText(
   properties: Record<string, unknown>,
   fields: string[],

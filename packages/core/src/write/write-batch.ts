@@ -88,7 +88,7 @@ export class WriteBatch {
     return this.#rejectedIds;
   }
 
-  /** Whether any rejection asks for the whole write to be retried. */
+  /** Whether any rejection requests a retry of the whole write. */
   get hasRetryableRejection(): boolean {
     for (const error of this.#rejected.values())
       if (error.retryable) return true;

@@ -12,7 +12,7 @@ import { prepareItem } from "./prepare-items.js";
 import type { WriteOptions, WriteRequest, WriteResult } from "./types.js";
 import { WriteBatch } from "./write-batch.js";
 
-/** What the writer needs from its host. */
+/** Host parts the writer uses. */
 export interface WriterContext {
   hooks: HostHooks;
   store: () => Store;
