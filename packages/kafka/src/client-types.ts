@@ -39,7 +39,7 @@ export interface SendRequest {
   timeoutMs?: number;
 }
 
-/** Where a sent batch landed. */
+/** Partition and offset of a sent batch. */
 export interface RecordMetadata {
   topic: string;
   partition: number;
@@ -58,7 +58,7 @@ export interface ProducerOptions {
   idempotent?: boolean;
   /** Maximum unacknowledged requests per broker connection. Default no limit. */
   maxInFlightRequests?: number;
-  /** Whether producing to a missing topic asks the broker to create it. Default false. */
+  /** Whether producing to a missing topic requests that the broker create it. Default false. */
   allowAutoTopicCreation?: boolean;
 }
 
@@ -89,7 +89,7 @@ export interface ConsumedBatch {
   messages: ConsumedMessage[];
 }
 
-/** What an {@link EachBatchHandler} gets besides the batch. */
+/** Arguments of an {@link EachBatchHandler}. */
 export interface EachBatchContext {
   batch: ConsumedBatch;
   /** Marks `offset` as processed; the next commit stores `offset + 1`. */
@@ -128,9 +128,9 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number;
   /** Maximum bytes fetched per partition per request. Default 1 MiB. */
   maxBytesPerPartition?: number;
-  /** Maximum time the broker waits for new messages before answering a fetch, in ms. Default 5000. */
+  /** Maximum time the broker waits for new messages before it responds to a fetch, in ms. Default 5000. */
   maxWaitTimeMs?: number;
-  /** Whether subscribing to a missing topic asks the broker to create it. Default false. */
+  /** Whether subscribing to a missing topic requests that the broker create it. Default false. */
   allowAutoTopicCreation?: boolean;
 }
 
@@ -150,7 +150,10 @@ export interface KafkaConsumer {
   /** Connects, retrying an unreachable broker for the connection's `startupTimeout`. */
   connect(): Promise<void>;
   /** Subscribes before {@link run}; `fromBeginning` applies when the group has no committed offset. */
-  subscribe(options: { topics: string[]; fromBeginning?: boolean }): Promise<void>;
+  subscribe(options: {
+    topics: string[];
+    fromBeginning?: boolean;
+  }): Promise<void>;
   /** Joins the group and starts fetching; resolves once running, not when consumption ends. */
   run(options: ConsumerRunOptions): Promise<void>;
   /** Commits offsets for the group; each offset is the next one to read. */
@@ -203,13 +206,22 @@ export interface KafkaAdmin {
   /** Creates a topic and waits for its partition leaders; returns false if it already existed. */
   createTopic(spec: TopicSpec): Promise<boolean>;
   /** Describes a topic, reading the named configs; returns undefined if it does not exist. */
-  describeTopic(topic: string, configNames?: string[]): Promise<TopicDescription | undefined>;
+  describeTopic(
+    topic: string,
+    configNames?: string[],
+  ): Promise<TopicDescription | undefined>;
   deleteTopics(topics: string[]): Promise<void>;
   fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Committed offsets of a group for a topic; "-1" where the group has committed nothing. */
-  fetchCommittedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
+  fetchCommittedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<TopicPartitionOffset[]>;
   /** Sets a group's committed offsets; the group must have no active members. */
-  setCommittedOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
+  setCommittedOffsets(
+    groupId: string,
+    offsets: TopicPartitionOffset[],
+  ): Promise<void>;
 }
 
 /** Creates producers, consumers and admin clients that share one connection config. */
@@ -218,7 +230,7 @@ export interface KafkaClient {
   consumer(options: ConsumerOptions): KafkaConsumer;
   admin(): KafkaAdmin;
   /**
-   * Waits until a broker answers, retrying with backoff for the connection's
+   * Waits until a broker responds, retrying with backoff for the connection's
    * `startupTimeout`. The `connect()` methods call it, and it runs at most once
    * at a time; after it succeeds, later calls return at once.
    */

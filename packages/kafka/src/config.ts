@@ -7,9 +7,16 @@ import { DurationSchema } from "@weft/core";
  */
 export const KafkaSaslSchema = Type.Object(
   {
-    mechanism: Type.Union([Type.Literal("plain"), Type.Literal("scram-sha-256"), Type.Literal("scram-sha-512")], {
-      description: "SASL mechanism: plain, scram-sha-256 or scram-sha-512",
-    }),
+    mechanism: Type.Union(
+      [
+        Type.Literal("plain"),
+        Type.Literal("scram-sha-256"),
+        Type.Literal("scram-sha-512"),
+      ],
+      {
+        description: "SASL mechanism: plain, scram-sha-256 or scram-sha-512",
+      },
+    ),
     username: Type.String({ minLength: 1 }),
     password: Type.String({ minLength: 1 }),
   },
@@ -24,16 +31,54 @@ export const KafkaSaslSchema = Type.Object(
  */
 export const KafkaTlsSchema = Type.Object(
   {
-    ca: Type.Optional(Type.String({ minLength: 1, description: "PEM certificates of the CAs to trust" })),
-    caFile: Type.Optional(Type.String({ minLength: 1, description: "path of a PEM file with the CAs to trust" })),
-    cert: Type.Optional(Type.String({ minLength: 1, description: "PEM client certificate, for mutual TLS" })),
-    certFile: Type.Optional(Type.String({ minLength: 1, description: "path of the PEM client certificate" })),
-    key: Type.Optional(Type.String({ minLength: 1, description: "PEM private key of the client certificate" })),
-    keyFile: Type.Optional(Type.String({ minLength: 1, description: "path of the PEM private key" })),
-    passphrase: Type.Optional(Type.String({ description: "passphrase of an encrypted private key" })),
-    servername: Type.Optional(Type.String({ minLength: 1, description: "host name sent in SNI and checked in the certificate" })),
+    ca: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "PEM certificates of the CAs to trust",
+      }),
+    ),
+    caFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "path of a PEM file with the CAs to trust",
+      }),
+    ),
+    cert: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "PEM client certificate, for mutual TLS",
+      }),
+    ),
+    certFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "path of the PEM client certificate",
+      }),
+    ),
+    key: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "PEM private key of the client certificate",
+      }),
+    ),
+    keyFile: Type.Optional(
+      Type.String({ minLength: 1, description: "path of the PEM private key" }),
+    ),
+    passphrase: Type.Optional(
+      Type.String({ description: "passphrase of an encrypted private key" }),
+    ),
+    servername: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "host name sent in SNI and checked in the certificate",
+      }),
+    ),
     rejectUnauthorized: Type.Optional(
-      Type.Boolean({ default: true, description: "whether to reject brokers whose certificate does not verify" }),
+      Type.Boolean({
+        default: true,
+        description:
+          "whether to reject brokers whose certificate does not verify",
+      }),
     ),
   },
   { additionalProperties: false },
@@ -46,12 +91,20 @@ export const KafkaTlsSchema = Type.Object(
 export const KafkaConnectionSchema = Type.Object(
   {
     brokers: Type.Union(
-      [Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), Type.String({ minLength: 1 })],
-      { description: "bootstrap brokers as host:port, a list or a comma-separated string" },
+      [
+        Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+        Type.String({ minLength: 1 }),
+      ],
+      {
+        description:
+          "bootstrap brokers as host:port, a list or a comma-separated string",
+      },
     ),
     clientId: Type.String({ minLength: 1, default: "weft" }),
     ssl: Type.Optional(
-      Type.Union([Type.Boolean(), KafkaTlsSchema], { description: "true for TLS with default settings, or TLS settings" }),
+      Type.Union([Type.Boolean(), KafkaTlsSchema], {
+        description: "true for TLS with default settings, or TLS settings",
+      }),
     ),
     sasl: Type.Optional(KafkaSaslSchema),
     connectionTimeout: DurationSchema("3s"),

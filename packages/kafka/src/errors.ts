@@ -13,13 +13,18 @@ export const KafkaErrorCode = {
   CODEC_FAILED: "WEFT_ERR_KAFKA_CODEC_FAILED",
 } as const;
 
-export type KafkaErrorCodeValue = (typeof KafkaErrorCode)[keyof typeof KafkaErrorCode];
+export type KafkaErrorCodeValue =
+  (typeof KafkaErrorCode)[keyof typeof KafkaErrorCode];
 
 /** Creates a {@link WeftError} with one of the {@link KafkaErrorCode} codes. */
 export function kafkaError(
   code: KafkaErrorCodeValue,
   message: string,
-  options: { cause?: unknown; details?: ErrorDetails; retryable?: boolean } = {},
+  options: {
+    cause?: unknown;
+    details?: ErrorDetails;
+    retryable?: boolean;
+  } = {},
 ): WeftError {
   return new WeftError(code, message, options);
 }

@@ -20,15 +20,14 @@ export function kafkajsLogLevel(logger: Logger): kafkajs.logLevel {
 
 /**
  * Creates a kafkajs `logCreator` that writes kafkajs log entries to `logger`
- * at the matching pino level, with the kafkajs namespace (such as `Consumer`
- * or `Connection`) in the `kafkajs` field and kafkajs's own fields (broker,
- * groupId, error, retry count) kept as structured fields.
+ * at the matching pino level. The kafkajs namespace (such as `Consumer` or
+ * `Connection`) goes in the `kafkajs` field, and kafkajs's own fields
+ * (broker, groupId, error, retry count) stay structured fields.
  */
 export function createLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       // kafkajs adds its own timestamp and logger name; pino records the time itself.
-      // eslint-disable-next-line @typescript-eslint/no-unused-vars
       const { message, timestamp, logger: _name, ...fields } = log;
       const entry = { kafkajs: namespace, ...fields };
       switch (level) {

@@ -3,7 +3,12 @@ import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import { Value } from "@sinclair/typebox/value";
 import { parseDuration } from "@weft/core";
-import { KafkaConnectionSchema, type KafkaConnectionConfig, type KafkaSaslConfig, type KafkaTlsConfig } from "./config.js";
+import {
+  KafkaConnectionSchema,
+  type KafkaConnectionConfig,
+  type KafkaSaslConfig,
+  type KafkaTlsConfig,
+} from "./config.js";
 import { KafkaErrorCode, kafkaError } from "./errors.js";
 
 /** Connection settings as a caller may pass them: the fields with defaults are optional. */
@@ -11,7 +16,12 @@ export type KafkaConnectionInput = Omit<
   KafkaConnectionConfig,
   "clientId" | "connectionTimeout" | "requestTimeout" | "startupTimeout"
 > &
-  Partial<Pick<KafkaConnectionConfig, "clientId" | "connectionTimeout" | "requestTimeout" | "startupTimeout">>;
+  Partial<
+    Pick<
+      KafkaConnectionConfig,
+      "clientId" | "connectionTimeout" | "requestTimeout" | "startupTimeout"
+    >
+  >;
 
 /** Checked connection settings with files read and durations in milliseconds. */
 export interface ResolvedKafkaConnection {
@@ -49,44 +59,68 @@ function joinPath(base: string, key: string | number): string {
   return typeof key === "number" ? `${base}[${key}]` : `${base}.${key}`;
 }
 
-function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string, missing: string[]): unknown {
+function interpolate(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: string,
+  missing: string[],
+): unknown {
   if (typeof value === "string") {
-    return value.replace(reference, (match, name: string | undefined, fallback: string | undefined) => {
-      if (match === "$$") return "$";
-      const found = env[name as string];
-      if (found !== undefined && found !== "") return found;
-      if (fallback !== undefined) return fallback;
-      missing.push(`${path} references \${${name}}, which is not set`);
-      return match;
-    });
+    return value.replace(
+      reference,
+      (match, name: string | undefined, fallback: string | undefined) => {
+        if (match === "$$") return "$";
+        const found = env[name as string];
+        if (found !== undefined && found !== "") return found;
+        if (fallback !== undefined) return fallback;
+        missing.push(`${path} references \${${name}}, which is not set`);
+        return match;
+      },
+    );
   }
-  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, joinPath(path, index), missing));
+  if (Array.isArray(value))
+    return value.map((item, index) =>
+      interpolate(item, env, joinPath(path, index), missing),
+    );
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolate(item, env, joinPath(path, key), missing)]),
+      Object.entries(value).map(([key, item]) => [
+        key,
+        interpolate(item, env, joinPath(path, key), missing),
+      ]),
     );
   }
   return value;
 }
 
 function checkSchema(input: unknown, path: string): KafkaConnectionConfig {
-  const value = Value.Default(KafkaConnectionSchema, structuredClone(input ?? {}));
+  const value = Value.Default(
+    KafkaConnectionSchema,
+    structuredClone(input ?? {}),
+  );
   if (Value.Check(KafkaConnectionSchema, value)) return value;
 
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const error of Value.Errors(KafkaConnectionSchema, value)) {
-    const fieldPath = path + error.path.replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".");
-    // A union reports its own error and one per member; the first says enough.
+    const fieldPath =
+      path + error.path.replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".");
+    // A union reports its own error and one per member; the first is enough.
     if (seen.has(fieldPath)) continue;
     seen.add(fieldPath);
     const field = error.path.split("/").pop() ?? "";
-    const shown = secretFields.has(field) ? "[redacted]" : JSON.stringify(error.value);
-    problems.push(`${fieldPath}: ${error.message}, got ${shown}`);
+    const displayedValue = secretFields.has(field)
+      ? "[redacted]"
+      : JSON.stringify(error.value);
+    problems.push(`${fieldPath}: ${error.message}, got ${displayedValue}`);
   }
-  throw kafkaError(KafkaErrorCode.CONFIG_INVALID, `invalid Kafka connection settings: ${problems.join("; ")}`, {
-    details: { path, problems },
-  });
+  throw kafkaError(
+    KafkaErrorCode.CONFIG_INVALID,
+    `invalid Kafka connection settings: ${problems.join("; ")}`,
+    {
+      details: { path, problems },
+    },
+  );
 }
 
 const brokerPattern = /^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):(\d{1,5})$/;
@@ -96,9 +130,13 @@ function parseBrokers(brokers: string[] | string, path: string): string[] {
     .map((broker) => broker.trim())
     .filter((broker) => broker !== "");
   if (list.length === 0) {
-    throw kafkaError(KafkaErrorCode.CONFIG_INVALID, `${path}.brokers is empty; list at least one broker as host:port`, {
-      details: { path: `${path}.brokers` },
-    });
+    throw kafkaError(
+      KafkaErrorCode.CONFIG_INVALID,
+      `${path}.brokers is empty; list at least one broker as host:port`,
+      {
+        details: { path: `${path}.brokers` },
+      },
+    );
   }
   for (const broker of list) {
     const match = brokerPattern.exec(broker);
@@ -114,11 +152,20 @@ function parseBrokers(brokers: string[] | string, path: string): string[] {
   return list;
 }
 
-function readPem(inline: string | undefined, file: string | undefined, field: string, path: string): string | undefined {
+function readPem(
+  inline: string | undefined,
+  file: string | undefined,
+  field: string,
+  path: string,
+): string | undefined {
   if (inline !== undefined && file !== undefined) {
-    throw kafkaError(KafkaErrorCode.TLS_INVALID, `${path}.ssl sets both ${field} and ${field}File; keep one of them`, {
-      details: { path: `${path}.ssl.${field}` },
-    });
+    throw kafkaError(
+      KafkaErrorCode.TLS_INVALID,
+      `${path}.ssl sets both ${field} and ${field}File; keep one of them`,
+      {
+        details: { path: `${path}.ssl.${field}` },
+      },
+    );
   }
   if (file === undefined) return inline;
   try {
@@ -132,9 +179,14 @@ function readPem(inline: string | undefined, file: string | undefined, field: st
   }
 }
 
-const certificateBlock = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const certificateBlock =
+  /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-function parseCertificates(pem: string, field: string, path: string): X509Certificate[] {
+function parseCertificates(
+  pem: string,
+  field: string,
+  path: string,
+): X509Certificate[] {
   const blocks = pem.match(certificateBlock) ?? [];
   if (blocks.length === 0) {
     throw kafkaError(
@@ -150,13 +202,20 @@ function parseCertificates(pem: string, field: string, path: string): X509Certif
       throw kafkaError(
         KafkaErrorCode.TLS_INVALID,
         `${path}.ssl.${field}: certificate ${index + 1} is not a valid X.509 certificate (${(error as Error).message})`,
-        { cause: error, details: { path: `${path}.ssl.${field}`, certificate: index + 1 } },
+        {
+          cause: error,
+          details: { path: `${path}.ssl.${field}`, certificate: index + 1 },
+        },
       );
     }
   });
 }
 
-function parsePrivateKey(pem: string, passphrase: string | undefined, path: string): KeyObject {
+function parsePrivateKey(
+  pem: string,
+  passphrase: string | undefined,
+  path: string,
+): KeyObject {
   try {
     return createPrivateKey({ key: pem, passphrase });
   } catch (error) {
@@ -169,7 +228,10 @@ function parsePrivateKey(pem: string, passphrase: string | undefined, path: stri
 }
 
 /** Loads and checks the TLS settings, so that a wrong file or PEM fails here rather than in a handshake. */
-function resolveTls(ssl: boolean | KafkaTlsConfig | undefined, path: string): ConnectionOptions | undefined {
+function resolveTls(
+  ssl: boolean | KafkaTlsConfig | undefined,
+  path: string,
+): ConnectionOptions | undefined {
   if (ssl === undefined || ssl === false) return undefined;
   if (ssl === true) return {};
 
@@ -197,7 +259,9 @@ function resolveTls(ssl: boolean | KafkaTlsConfig | undefined, path: string): Co
     }
   }
 
-  const options: ConnectionOptions = { rejectUnauthorized: ssl.rejectUnauthorized ?? true };
+  const options: ConnectionOptions = {
+    rejectUnauthorized: ssl.rejectUnauthorized ?? true,
+  };
   if (ca !== undefined) options.ca = ca;
   if (cert !== undefined) options.cert = cert;
   if (key !== undefined) options.key = key;
@@ -234,9 +298,18 @@ export function resolveConnectionConfig(
   const resolved: ResolvedKafkaConnection = {
     brokers: parseBrokers(config.brokers, path),
     clientId: config.clientId,
-    connectionTimeoutMs: parseDuration(config.connectionTimeout, `${path}.connectionTimeout`),
-    requestTimeoutMs: parseDuration(config.requestTimeout, `${path}.requestTimeout`),
-    startupTimeoutMs: parseDuration(config.startupTimeout, `${path}.startupTimeout`),
+    connectionTimeoutMs: parseDuration(
+      config.connectionTimeout,
+      `${path}.connectionTimeout`,
+    ),
+    requestTimeoutMs: parseDuration(
+      config.requestTimeout,
+      `${path}.requestTimeout`,
+    ),
+    startupTimeoutMs: parseDuration(
+      config.startupTimeout,
+      `${path}.startupTimeout`,
+    ),
   };
   const tls = resolveTls(config.ssl, path);
   if (tls) resolved.tls = tls;
@@ -245,11 +318,18 @@ export function resolveConnectionConfig(
 }
 
 /** Describes a connection for logs: addresses and mechanisms, never a password or key. */
-export function describeConnection(connection: ResolvedKafkaConnection): Record<string, unknown> {
+export function describeConnection(
+  connection: ResolvedKafkaConnection,
+): Record<string, unknown> {
   return {
     brokers: connection.brokers,
     clientId: connection.clientId,
     tls: connection.tls !== undefined,
-    sasl: connection.sasl ? { mechanism: connection.sasl.mechanism, username: connection.sasl.username } : undefined,
+    sasl: connection.sasl
+      ? {
+          mechanism: connection.sasl.mechanism,
+          username: connection.sasl.username,
+        }
+      : undefined,
   };
 }

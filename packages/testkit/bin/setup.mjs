@@ -6,12 +6,21 @@
 // a second run uses no network.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, URL } from "node:url";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const cacheDir = process.env.WEFT_TESTKIT_CACHE_DIR ?? join(packageDir, ".cache");
+const cacheDir =
+  process.env.WEFT_TESTKIT_CACHE_DIR ?? join(packageDir, ".cache");
 const minimumJava = 17;
 
 function log(message) {
@@ -35,7 +44,9 @@ function javaCommand(name) {
 function checkNode() {
   const [major, minor] = process.versions.node.split(".").map(Number);
   if (major < 20 || (major === 20 && minor < 18)) {
-    fail(`Node ${process.versions.node} is too old: weft needs Node 20.18 or newer.`);
+    fail(
+      `Node ${process.versions.node} is too old: weft needs Node 20.18 or newer.`,
+    );
   }
 }
 
@@ -46,17 +57,23 @@ function checkJava() {
     "Install a JDK 17 or newer, for example `apt-get install openjdk-17-jdk-headless` on Debian or Ubuntu, " +
     "or set JAVA_HOME to one.";
   if (result.error) {
-    fail(`Java was not found (${java}: ${result.error.message}). ${installHint}`);
+    fail(
+      `Java was not found (${java}: ${result.error.message}). ${installHint}`,
+    );
   }
   // `java -version` prints to stderr, for example: openjdk version "17.0.15" 2025-04-15
   const match = /version "(\d+)(?:\.(\d+))?/.exec(result.stderr);
   if (!match) {
-    fail(`Could not read the Java version from \`${java} -version\`: ${result.stderr.trim()}. ${installHint}`);
+    fail(
+      `Could not read the Java version from \`${java} -version\`: ${result.stderr.trim()}. ${installHint}`,
+    );
   }
   // Java 8 and older report "1.8.0_x", so the feature version is the second number.
   const feature = match[1] === "1" ? Number(match[2]) : Number(match[1]);
   if (feature < minimumJava) {
-    fail(`Java ${feature} found at ${java}, but Kafka 4 needs Java ${minimumJava} or newer. ${installHint}`);
+    fail(
+      `Java ${feature} found at ${java}, but Kafka 4 needs Java ${minimumJava} or newer. ${installHint}`,
+    );
   }
   return feature;
 }
@@ -75,21 +92,29 @@ function publishDir(partialDir, finalDir) {
 function kafkaVersion() {
   const pom = readFileSync(join(packageDir, "pom.xml"), "utf8");
   const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom);
-  if (!match) fail(`kafka.version is missing from ${join(packageDir, "pom.xml")}`);
+  if (!match)
+    fail(`kafka.version is missing from ${join(packageDir, "pom.xml")}`);
   return match[1].trim();
 }
 
 function mavenCommand() {
   const probe = run("mvn", ["--version"]);
-  if (!probe.error && probe.status === 0) return { command: "mvn", label: "mvn" };
+  if (!probe.error && probe.status === 0)
+    return { command: "mvn", label: "mvn" };
   // The Maven Wrapper downloads the Maven release named in
   // .mvn/wrapper/maven-wrapper.properties from Maven Central.
-  return { command: join(packageDir, "mvnw"), label: "the Maven Wrapper (mvnw)" };
+  return {
+    command: join(packageDir, "mvnw"),
+    label: "the Maven Wrapper (mvnw)",
+  };
 }
 
 function resolveJars(version, installDir) {
   const libDir = join(installDir, "libs");
-  if (existsSync(libDir) && readdirSync(libDir).some((name) => name.startsWith("kafka_2.13-"))) {
+  if (
+    existsSync(libDir) &&
+    readdirSync(libDir).some((name) => name.startsWith("kafka_2.13-"))
+  ) {
     return libDir;
   }
 
@@ -101,7 +126,14 @@ function resolveJars(version, installDir) {
   log(`resolving Kafka ${version} jars with ${maven.label} (first run only)`);
   const result = run(
     maven.command,
-    ["-B", "-q", "-f", join(packageDir, "pom.xml"), "dependency:copy-dependencies", `-DoutputDirectory=${partialDir}`],
+    [
+      "-B",
+      "-q",
+      "-f",
+      join(packageDir, "pom.xml"),
+      "dependency:copy-dependencies",
+      `-DoutputDirectory=${partialDir}`,
+    ],
     { cwd: packageDir, stdio: ["ignore", "inherit", "inherit"] },
   );
   if (result.error || result.status !== 0) {
@@ -119,8 +151,16 @@ function createKeyStore(tlsDir) {
   const keyStoreFile = join(tlsDir, "broker.p12");
   const caFile = join(tlsDir, "ca.pem");
   const passwordFile = join(tlsDir, "password");
-  if (existsSync(keyStoreFile) && existsSync(caFile) && existsSync(passwordFile)) {
-    return { keyStoreFile, caFile, keyStorePassword: readFileSync(passwordFile, "utf8") };
+  if (
+    existsSync(keyStoreFile) &&
+    existsSync(caFile) &&
+    existsSync(passwordFile)
+  ) {
+    return {
+      keyStoreFile,
+      caFile,
+      keyStorePassword: readFileSync(passwordFile, "utf8"),
+    };
   }
 
   // A self-signed certificate for 127.0.0.1, used only by the test broker's
@@ -131,7 +171,14 @@ function createKeyStore(tlsDir) {
   const keyStorePassword = randomBytes(12).toString("hex");
   const keytool = javaCommand("keytool");
   const partialKeyStore = join(partialDir, "broker.p12");
-  const common = ["-keystore", partialKeyStore, "-storetype", "PKCS12", "-storepass", keyStorePassword];
+  const common = [
+    "-keystore",
+    partialKeyStore,
+    "-storetype",
+    "PKCS12",
+    "-storepass",
+    keyStorePassword,
+  ];
   const generated = run(keytool, [
     "-genkeypair",
     "-alias",
@@ -149,16 +196,34 @@ function createKeyStore(tlsDir) {
     ...common,
   ]);
   if (generated.error || generated.status !== 0) {
-    fail(`keytool failed to create the broker's TLS key store: ${generated.error?.message ?? generated.stderr}`);
+    fail(
+      `keytool failed to create the broker's TLS key store: ${generated.error?.message ?? generated.stderr}`,
+    );
   }
-  const exported = run(keytool, ["-exportcert", "-rfc", "-alias", "broker", "-file", join(partialDir, "ca.pem"), ...common]);
+  const exported = run(keytool, [
+    "-exportcert",
+    "-rfc",
+    "-alias",
+    "broker",
+    "-file",
+    join(partialDir, "ca.pem"),
+    ...common,
+  ]);
   if (exported.error || exported.status !== 0) {
-    fail(`keytool failed to export the broker certificate: ${exported.error?.message ?? exported.stderr}`);
+    fail(
+      `keytool failed to export the broker certificate: ${exported.error?.message ?? exported.stderr}`,
+    );
   }
-  writeFileSync(join(partialDir, "password"), keyStorePassword, { mode: 0o600 });
+  writeFileSync(join(partialDir, "password"), keyStorePassword, {
+    mode: 0o600,
+  });
   rmSync(tlsDir, { recursive: true, force: true });
   publishDir(partialDir, tlsDir);
-  return { keyStoreFile, caFile, keyStorePassword: readFileSync(passwordFile, "utf8") };
+  return {
+    keyStoreFile,
+    caFile,
+    keyStorePassword: readFileSync(passwordFile, "utf8"),
+  };
 }
 
 function ensureKcat() {
@@ -184,7 +249,9 @@ function ensureKcat() {
     result = run("apt-get", ["install", "-y", "-qq", "kcat"], options);
   }
   if (result.error || result.status !== 0) {
-    log("installing kcat with apt-get failed (output above); the compression interoperability tests fail without it.");
+    log(
+      "installing kcat with apt-get failed (output above); the compression interoperability tests fail without it.",
+    );
   }
 }
 
@@ -204,12 +271,17 @@ function main() {
     .map((name) => resolve(libDir, name));
   const manifest = { version, classPath: jars.join(":"), ...tls };
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
-  if (!existsSync(manifestFile) || readFileSync(manifestFile, "utf8") !== text) {
+  if (
+    !existsSync(manifestFile) ||
+    readFileSync(manifestFile, "utf8") !== text
+  ) {
     writeFileSync(manifestFile, text);
   }
 
   ensureKcat();
-  log(`ready: Java ${java}, Kafka ${version} (${jars.length} jars in ${libDir})`);
+  log(
+    `ready: Java ${java}, Kafka ${version} (${jars.length} jars in ${libDir})`,
+  );
 }
 
 main();

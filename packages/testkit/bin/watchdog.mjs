@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 // Watchdog of one test broker: `node watchdog.mjs ROOT_DIR [STATE_FILE]`.
 //
-// ROOT_DIR/owners/ holds one file per owner, containing the owner's pid, or
+// ROOT_DIR/owners/ contains one file per owner, containing the owner's pid, or
 // "manual" for an owner without a process (`pnpm kafka:start`). Every 500 ms
 // the watchdog drops owners whose process has exited. When none is left it
 // kills the broker JVM (pid in ROOT_DIR/broker.pid), deletes ROOT_DIR and
 // STATE_FILE, and exits. It also exits when ROOT_DIR disappears, because then
 // the broker was stopped normally. It runs detached, so a test run that dies
 // from SIGKILL or Ctrl-C still leaves no JVM behind.
-import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  mkdirSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -24,7 +31,10 @@ if (!rootDir) {
 function isAlive(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    const state = stat.slice(
+      stat.lastIndexOf(")") + 2,
+      stat.lastIndexOf(")") + 3,
+    );
     return state !== "Z" && state !== "X";
   } catch {
     // No /proc entry: fall back to signal 0.
@@ -67,7 +77,9 @@ function brokerPid() {
     const pid = Number(readFileSync(join(rootDir, "broker.pid"), "utf8"));
     const commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8");
     // Only a JVM started for this ROOT_DIR, never a process that reused the pid.
-    return commandLine.includes("kafka.Kafka") && commandLine.includes(rootDir) ? pid : undefined;
+    return commandLine.includes("kafka.Kafka") && commandLine.includes(rootDir)
+      ? pid
+      : undefined;
   } catch {
     return undefined;
   }

@@ -39,9 +39,14 @@ export function brokerAddresses(ports: BrokerPorts): BrokerAddresses {
  * topics get one partition so the first consumer group starts fast, and
  * thread pools are small because test machines are shared.
  */
-export function brokerProperties(ports: BrokerPorts, dataDir: string, install: KafkaInstall): string {
+export function brokerProperties(
+  ports: BrokerPorts,
+  dataDir: string,
+  install: KafkaInstall,
+): string {
   const { username, password } = saslCredentials;
-  const scramLogin = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
+  const scramLogin =
+    "org.apache.kafka.common.security.scram.ScramLoginModule required;";
   const plainLogin = `org.apache.kafka.common.security.plain.PlainLoginModule required user_${username}="${password}";`;
   const lines = [
     "process.roles=broker,controller",
@@ -102,10 +107,14 @@ logger.request.level = WARN
 `;
 
 /** JVM options: a small heap and a quick-starting JIT, because test brokers are small and short-lived. */
-export function jvmOptions(heapMb: number, logsDir: string, log4jFile: string): string[] {
+export function jvmOptions(
+  heapMb: number,
+  logsDir: string,
+  log4jFile: string,
+): string[] {
   return [
     `-Xmx${heapMb}m`,
-    "-Xms64m",
+    `-Xms${Math.min(64, heapMb)}m`,
     "-XX:+UseSerialGC",
     "-XX:TieredStopAtLevel=1",
     "-XX:+ExitOnOutOfMemoryError",

@@ -1,8 +1,17 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readdirSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   brokerAddresses,
@@ -13,7 +22,12 @@ import {
   type BrokerPorts,
 } from "./broker-config.js";
 import { probeMetadata } from "./metadata-probe.js";
-import { javaCommand, kafkaInstall, packageDir, type KafkaInstall } from "./paths.js";
+import {
+  javaCommand,
+  kafkaInstall,
+  packageDir,
+  type KafkaInstall,
+} from "./paths.js";
 import { freePorts } from "./ports.js";
 import { isAlive, isBrokerProcess, terminate } from "./processes.js";
 import { prepareStorage } from "./storage.js";
@@ -22,7 +36,7 @@ import { prepareStorage } from "./storage.js";
 export interface StartBrokerOptions {
   /** Maximum JVM heap in MiB. Default 256. */
   heapMb?: number;
-  /** Time from JVM start until the broker must answer a metadata request, in ms. Default 60000. */
+  /** Time from JVM start until the broker must respond to a metadata request, in ms. Default 60000. */
   startTimeoutMs?: number;
 }
 
@@ -35,7 +49,7 @@ export interface StopBrokerOptions {
   signal?: "SIGTERM" | "SIGKILL";
 }
 
-/** A Kafka broker process on 127.0.0.1 and the folder that holds its data, logs and config. */
+/** A Kafka broker process on 127.0.0.1 and the folder that contains its data, logs and config. */
 export interface Broker extends BrokerAddresses {
   /** Folder with `data/`, `logs/server.log` and `server.properties`; {@link close} deletes it. */
   readonly rootDir: string;
@@ -49,7 +63,7 @@ export interface Broker extends BrokerAddresses {
   close(): Promise<void>;
 }
 
-/** Default time a broker may take to answer its first metadata request. */
+/** Default time a broker may take to respond to its first metadata request. */
 const defaultStartTimeoutMs = 60_000;
 /** Time a broker may take to shut down cleanly on SIGTERM before it is killed. */
 const shutdownGraceMs = 15_000;
@@ -69,11 +83,18 @@ class BrokerFailedError extends Error {
 }
 
 /** Adds an owner entry. The watchdog stops the broker once every owner's process has exited. */
-export function addOwner(rootDir: string, name: string, pid: number | undefined): void {
+export function addOwner(
+  rootDir: string,
+  name: string,
+  pid: number | undefined,
+): void {
   const ownersDir = join(rootDir, "owners");
   mkdirSync(ownersDir, { recursive: true });
   // "manual" marks an owner with no process, such as `pnpm kafka:start`; only removeOwner ends it.
-  writeFileSync(join(ownersDir, name), pid === undefined ? "manual" : String(pid));
+  writeFileSync(
+    join(ownersDir, name),
+    pid === undefined ? "manual" : String(pid),
+  );
 }
 
 export function removeOwner(rootDir: string, name: string): void {
@@ -102,12 +123,20 @@ export function liveOwners(rootDir: string): string[] {
  */
 export function startWatchdog(rootDir: string, stateFile?: string): void {
   const args = [watchdogScript, rootDir, ...(stateFile ? [stateFile] : [])];
-  const child = spawn(process.execPath, args, { detached: true, stdio: "ignore" });
+  // Without NODE_OPTIONS and with coverage off, so tap's loaders do not follow
+  // the watchdog and write coverage or process files after the run ended.
+  const { NODE_OPTIONS: _nodeOptions, ...env } = process.env;
+  env._TAPJS_PROCESSINFO_COVERAGE_ = "0";
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: "ignore",
+    env,
+  });
   child.unref();
 }
 
 function tail(file: string, lines: number): string {
-  if (!existsSync(file)) return `(${file} does not exist)`;
+  if (!existsSync(file)) return `(no ${basename(file)} was written)`;
   const text = readFileSync(file, "utf8").trimEnd();
   return text.split("\n").slice(-lines).join("\n");
 }
@@ -139,16 +168,23 @@ export class BrokerProcess {
     if (!existsSync(join(this.dataDir, "meta.properties"))) {
       await prepareStorage(this.install, this.dataDir);
     }
-    writeFileSync(join(this.rootDir, "server.properties"), brokerProperties(this.ports, this.dataDir, this.install));
+    writeFileSync(
+      join(this.rootDir, "server.properties"),
+      brokerProperties(this.ports, this.dataDir, this.install),
+    );
     writeFileSync(join(this.rootDir, "log4j2.properties"), log4jProperties);
   }
 
-  /** Starts the JVM detached and waits until it answers a metadata request. */
+  /** Starts the JVM detached and waits until it responds to a metadata request. */
   async launch(): Promise<void> {
     const jvmLog = join(this.logsDir, "jvm.log");
     const output = openSync(jvmLog, "a");
     const args = [
-      ...jvmOptions(this.heapMb, this.logsDir, join(this.rootDir, "log4j2.properties")),
+      ...jvmOptions(
+        this.heapMb,
+        this.logsDir,
+        join(this.rootDir, "log4j2.properties"),
+      ),
       "-cp",
       this.install.classPath,
       "kafka.Kafka",
@@ -156,15 +192,23 @@ export class BrokerProcess {
     ];
     // Detached: the broker gets its own process group, so Ctrl-C in a terminal
     // reaches the test runner and the watchdog stops the broker, in that order.
-    const child = spawn(javaCommand(), args, { detached: true, stdio: ["ignore", output, output] });
+    const child = spawn(javaCommand(), args, {
+      detached: true,
+      stdio: ["ignore", output, output],
+    });
     closeSync(output);
-    const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+    const spawnError = new Promise<Error>((resolve) =>
+      child.once("error", resolve),
+    );
     child.unref();
 
     const pid = child.pid;
     if (pid === undefined) {
       const error = await spawnError;
-      throw new BrokerFailedError(`starting ${javaCommand()} failed: ${error.message}`, false);
+      throw new BrokerFailedError(
+        `starting ${javaCommand()} failed: ${error.message}`,
+        false,
+      );
     }
     this.pid = pid;
     writeFileSync(join(this.rootDir, "broker.pid"), String(pid));
@@ -177,7 +221,9 @@ export class BrokerProcess {
     let lastError = "";
     while (Date.now() < deadline) {
       if (!isAlive(pid)) {
-        throw this.failure(`the broker JVM (pid ${pid}) exited during start-up`);
+        throw this.failure(
+          `the broker JVM (pid ${pid}) exited during start-up`,
+        );
       }
       try {
         await probeMetadata(address);
@@ -189,7 +235,7 @@ export class BrokerProcess {
     }
     await terminate(pid, 0);
     throw this.failure(
-      `the broker at ${address} did not answer a metadata request within ${this.startTimeoutMs} ms (last error: ${lastError})`,
+      `the broker at ${address} did not respond to a metadata request within ${this.startTimeoutMs} ms (last error: ${lastError})`,
     );
   }
 
@@ -200,7 +246,7 @@ export class BrokerProcess {
     const portInUse = /Address already in use|BindException/.test(logs);
     return new BrokerFailedError(
       `Kafka ${this.install.version} broker failed to start: ${reason}. ` +
-        `Last lines of ${jvmLog} and ${serverLog}:\n${logs}`,
+        `Last lines of jvm.log (JVM output) and server.log:\n${logs}`,
       portInUse,
     );
   }
@@ -243,7 +289,10 @@ export async function createBroker(
       return broker;
     } catch (error) {
       await broker.stop("SIGKILL");
-      const retry = error instanceof BrokerFailedError && error.portInUse && attempt < portAttempts;
+      const retry =
+        error instanceof BrokerFailedError &&
+        error.portInUse &&
+        attempt < portAttempts;
       if (!retry) {
         rmSync(rootDir, { recursive: true, force: true });
         throw error;
@@ -262,7 +311,9 @@ export async function createBroker(
  * {@link saslCredentials}) on `saslBrokers` and TLS on `tlsBrokers`. A watchdog
  * stops it if the calling process exits without calling `close()`.
  */
-export async function startBroker(options: StartBrokerOptions = {}): Promise<Broker> {
+export async function startBroker(
+  options: StartBrokerOptions = {},
+): Promise<Broker> {
   const ownerName = `pid-${process.pid}`;
   const broker = await createBroker(options, (rootDir) => {
     addOwner(rootDir, ownerName, process.pid);

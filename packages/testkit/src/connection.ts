@@ -1,5 +1,9 @@
 import { readFileSync } from "node:fs";
-import { readSharedState, sharedStateFile, type SharedBrokerState } from "./shared-broker.js";
+import {
+  readSharedState,
+  sharedStateFile,
+  type SharedBrokerState,
+} from "./shared-broker.js";
 
 function addressList(value: string): string[] {
   return value
@@ -27,7 +31,8 @@ function sharedState(): SharedBrokerState {
  */
 export async function brokers(): Promise<string[]> {
   const external = process.env.KAFKA_BROKERS;
-  if (external !== undefined && external.trim() !== "") return addressList(external);
+  if (external !== undefined && external.trim() !== "")
+    return addressList(external);
   return sharedState().brokers;
 }
 
@@ -59,7 +64,9 @@ export async function tlsBrokers(): Promise<string[]> {
   if (process.env.KAFKA_BROKERS) {
     const external = process.env.KAFKA_TLS_BROKERS;
     if (!external) {
-      throw new Error("KAFKA_BROKERS is set but KAFKA_TLS_BROKERS is not: set it to the SSL listener of that cluster");
+      throw new Error(
+        "KAFKA_BROKERS is set but KAFKA_TLS_BROKERS is not: set it to the SSL listener of that cluster",
+      );
     }
     return addressList(external);
   }
@@ -71,7 +78,9 @@ export async function tlsCa(): Promise<string> {
   if (process.env.KAFKA_BROKERS) {
     const file = process.env.KAFKA_TLS_CA_FILE;
     if (!file) {
-      throw new Error("KAFKA_BROKERS is set but KAFKA_TLS_CA_FILE is not: set it to the PEM file of that cluster's CA");
+      throw new Error(
+        "KAFKA_BROKERS is set but KAFKA_TLS_CA_FILE is not: set it to the PEM file of that cluster's CA",
+      );
     }
     return readFileSync(file, "utf8");
   }

@@ -1,4 +1,9 @@
-export { startBroker, type Broker, type StartBrokerOptions, type StopBrokerOptions } from "./broker.js";
+export {
+  startBroker,
+  type Broker,
+  type StartBrokerOptions,
+  type StopBrokerOptions,
+} from "./broker.js";
 export { saslCredentials, type BrokerAddresses } from "./broker-config.js";
 export { brokers, saslBrokers, tlsBrokers, tlsCa } from "./connection.js";
 export {
@@ -11,7 +16,13 @@ export {
   type ReadTopicOptions,
   type TestMessage,
 } from "./kafka-io.js";
-export { hasKcat, kcatConsume, kcatProduce, type KcatMessage, type KcatOptions } from "./kcat.js";
+export {
+  hasKcat,
+  kcatConsume,
+  kcatProduce,
+  type KcatMessage,
+  type KcatOptions,
+} from "./kcat.js";
 export {
   acquireSharedBroker,
   readSharedState,

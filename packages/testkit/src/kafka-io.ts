@@ -59,8 +59,16 @@ const compressionTypes = {
   zstd: CompressionTypes.ZSTD,
 } as const;
 
-function kafka(brokers: string[], client: Omit<KafkaConfig, "brokers"> = {}): InstanceType<typeof Kafka> {
-  return new Kafka({ clientId: "weft-testkit", logLevel: logLevel.NOTHING, ...client, brokers });
+function kafka(
+  brokers: string[],
+  client: Omit<KafkaConfig, "brokers"> = {},
+): InstanceType<typeof Kafka> {
+  return new Kafka({
+    clientId: "weft-testkit",
+    logLevel: logLevel.NOTHING,
+    ...client,
+    brokers,
+  });
 }
 
 /**
@@ -75,14 +83,18 @@ export async function produceMessages(
   messages: Array<TestMessage | string>,
   options: ProduceOptions = {},
 ): Promise<void> {
-  const producer = kafka(brokers, options.client).producer({ allowAutoTopicCreation: true });
+  const producer = kafka(brokers, options.client).producer({
+    allowAutoTopicCreation: true,
+  });
   await producer.connect();
   try {
     await producer.send({
       topic,
       acks: -1,
       compression: compressionTypes[options.compression ?? "none"],
-      messages: messages.map((message) => (typeof message === "string" ? { value: message } : message)),
+      messages: messages.map((message) =>
+        typeof message === "string" ? { value: message } : message,
+      ),
     });
   } finally {
     await producer.disconnect();
@@ -90,7 +102,11 @@ export async function produceMessages(
 }
 
 /** Creates `topic` and waits for its partition leaders; does nothing if it exists. */
-export async function createTopic(brokers: string[], topic: string, options: CreateTopicOptions = {}): Promise<void> {
+export async function createTopic(
+  brokers: string[],
+  topic: string,
+  options: CreateTopicOptions = {},
+): Promise<void> {
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
@@ -100,7 +116,9 @@ export async function createTopic(brokers: string[], topic: string, options: Cre
         {
           topic,
           numPartitions: options.partitions ?? 1,
-          configEntries: Object.entries(options.configs ?? {}).map(([name, value]) => ({ name, value })),
+          configEntries: Object.entries(options.configs ?? {}).map(
+            ([name, value]) => ({ name, value }),
+          ),
         },
       ],
     });
@@ -114,10 +132,17 @@ export async function createTopic(brokers: string[], topic: string, options: Cre
  * `expected` messages arrived, and returns them sorted by partition and
  * offset. Rejects with the count received when they do not arrive in time.
  */
-export async function readTopic(brokers: string[], topic: string, options: ReadTopicOptions): Promise<ReadMessage[]> {
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  options: ReadTopicOptions,
+): Promise<ReadMessage[]> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const groupId = `weft-testkit-read-${randomBytes(6).toString("hex")}`;
-  const consumer = kafka(brokers, options.client).consumer({ groupId, maxWaitTimeInMs: 250 });
+  const consumer = kafka(brokers, options.client).consumer({
+    groupId,
+    maxWaitTimeInMs: 250,
+  });
   const received: ReadMessage[] = [];
   let timer: NodeJS.Timeout | undefined;
 
@@ -163,5 +188,8 @@ export async function readTopic(brokers: string[], topic: string, options: ReadT
     await consumer.disconnect();
   }
 
-  return received.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  return received.sort(
+    (a, b) =>
+      a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
+  );
 }

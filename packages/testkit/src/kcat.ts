@@ -26,7 +26,10 @@ export function hasKcat(): boolean {
 }
 
 function settingArgs(settings: Record<string, string> = {}): string[] {
-  return Object.entries(settings).flatMap(([name, value]) => ["-X", `${name}=${value}`]);
+  return Object.entries(settings).flatMap(([name, value]) => [
+    "-X",
+    `${name}=${value}`,
+  ]);
 }
 
 function runKcat(args: string[], timeoutMs: number): Promise<string> {
@@ -39,7 +42,11 @@ function runKcat(args: string[], timeoutMs: number): Promise<string> {
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.once("error", (error) => {
       clearTimeout(timer);
-      reject(new Error(`running kcat failed: ${error.message}; install it with \`apt-get install kcat\``));
+      reject(
+        new Error(
+          `running kcat failed: ${error.message}; install it with \`apt-get install kcat\``,
+        ),
+      );
     });
     child.once("close", (code, signal) => {
       clearTimeout(timer);
@@ -47,7 +54,10 @@ function runKcat(args: string[], timeoutMs: number): Promise<string> {
         resolve(stdout);
         return;
       }
-      const reason = signal === "SIGKILL" ? `timed out after ${timeoutMs} ms` : `exited with code ${code}`;
+      const reason =
+        signal === "SIGKILL"
+          ? `timed out after ${timeoutMs} ms`
+          : `exited with code ${code}`;
       reject(new Error(`kcat ${args.join(" ")} ${reason}:\n${stderr}`));
     });
   });
@@ -72,7 +82,16 @@ export async function kcatProduce(
       writeFileSync(file, value);
       return file;
     });
-    const args = ["-P", "-b", brokers.join(","), "-t", topic, "-z", compression, ...settingArgs(options.settings)];
+    const args = [
+      "-P",
+      "-b",
+      brokers.join(","),
+      "-t",
+      topic,
+      "-z",
+      compression,
+      ...settingArgs(options.settings),
+    ];
     await runKcat([...args, ...files], options.timeoutMs ?? 30_000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -86,8 +105,23 @@ export async function kcatConsume(
   count: number,
   options: KcatOptions = {},
 ): Promise<KcatMessage[]> {
-  const args = ["-C", "-b", brokers.join(","), "-t", topic, "-o", "beginning", "-c", String(count), "-J", "-q"];
-  const output = await runKcat([...args, ...settingArgs(options.settings)], options.timeoutMs ?? 30_000);
+  const args = [
+    "-C",
+    "-b",
+    brokers.join(","),
+    "-t",
+    topic,
+    "-o",
+    "beginning",
+    "-c",
+    String(count),
+    "-J",
+    "-q",
+  ];
+  const output = await runKcat(
+    [...args, ...settingArgs(options.settings)],
+    options.timeoutMs ?? 30_000,
+  );
   return output
     .split("\n")
     .filter((line) => line.trim() !== "")

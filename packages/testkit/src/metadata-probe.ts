@@ -5,9 +5,12 @@ const { Kafka, logLevel } = kafkajs;
 
 /**
  * Sends one metadata request to `address` and resolves when the broker
- * answers it. Rejects on any connection or protocol error; callers retry.
+ * responds. Rejects on any connection or protocol error; callers retry.
  */
-export async function probeMetadata(address: string, timeoutMs = 2_000): Promise<void> {
+export async function probeMetadata(
+  address: string,
+  timeoutMs = 2_000,
+): Promise<void> {
   const kafka = new Kafka({
     clientId: "weft-testkit-probe",
     brokers: [address],

@@ -19,7 +19,9 @@ export function kafkaVersion(): string {
   const pom = readFileSync(join(packageDir, "pom.xml"), "utf8");
   const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom);
   if (!match) {
-    throw new Error(`kafka.version is missing from ${join(packageDir, "pom.xml")}`);
+    throw new Error(
+      `kafka.version is missing from ${join(packageDir, "pom.xml")}`,
+    );
   }
   return match[1].trim();
 }

@@ -25,6 +25,11 @@ export async function freePorts(count: number): Promise<number[]> {
   try {
     return await Promise.all(servers.map(listen));
   } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => server.close(() => resolve())),
+      ),
+    );
   }
 }

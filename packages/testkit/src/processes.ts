@@ -10,7 +10,10 @@ export function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The state letter follows the command name, which is in parentheses and may contain spaces.
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    const state = stat.slice(
+      stat.lastIndexOf(")") + 2,
+      stat.lastIndexOf(")") + 3,
+    );
     return state !== "Z" && state !== "X";
   } catch {
     // No /proc (not Linux) or no such process: fall back to signal 0.
@@ -30,7 +33,9 @@ export function isAlive(pid: number): boolean {
  */
 export function isBrokerProcess(pid: number, marker: string): boolean {
   try {
-    const commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+    const commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .join(" ");
     return commandLine.includes("kafka.Kafka") && commandLine.includes(marker);
   } catch {
     return isAlive(pid);
@@ -38,7 +43,10 @@ export function isBrokerProcess(pid: number, marker: string): boolean {
 }
 
 /** Waits until `pid` has exited; returns false if it still runs after `timeoutMs`. */
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+export async function waitForExit(
+  pid: number,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid)) {
     if (Date.now() >= deadline) return false;

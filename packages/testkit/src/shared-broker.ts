@@ -1,7 +1,20 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { addOwner, createBroker, liveOwners, removeOwner, startWatchdog, type StartBrokerOptions } from "./broker.js";
+import {
+  addOwner,
+  createBroker,
+  liveOwners,
+  removeOwner,
+  startWatchdog,
+  type StartBrokerOptions,
+} from "./broker.js";
 import type { BrokerAddresses } from "./broker-config.js";
 import { cacheDir } from "./paths.js";
 import { isAlive, isBrokerProcess, terminate } from "./processes.js";
@@ -18,7 +31,7 @@ export interface SharedBrokerState extends BrokerAddresses {
   pid: number;
   /** PEM certificate that clients trust to reach `tlsBrokers`. */
   caFile: string;
-  /** Milliseconds from JVM start until the broker answered a metadata request. */
+  /** Milliseconds from JVM start until the broker responded to a metadata request. */
   startMs: number;
 }
 
@@ -29,8 +42,11 @@ export interface AcquiredBroker {
   started: boolean;
 }
 
-/** Time to wait for another process that holds the state lock, such as one starting the broker. */
-const lockTimeoutMs = 120_000;
+/**
+ * Time to wait for another process that has the state lock. Starting the
+ * broker under the lock may take three attempts with new ports, of up to 60 s each.
+ */
+const lockTimeoutMs = 300_000;
 
 export function sharedStateFile(): string {
   return join(cacheDir(), "shared-broker.json");
@@ -86,11 +102,15 @@ function readLockHolder(lockDir: string): number | undefined {
 export function readSharedState(): SharedBrokerState | undefined {
   let state: SharedBrokerState;
   try {
-    state = JSON.parse(readFileSync(sharedStateFile(), "utf8")) as SharedBrokerState;
+    state = JSON.parse(
+      readFileSync(sharedStateFile(), "utf8"),
+    ) as SharedBrokerState;
   } catch {
     return undefined;
   }
-  return existsSync(state.rootDir) && isBrokerProcess(state.pid, state.rootDir) ? state : undefined;
+  return existsSync(state.rootDir) && isBrokerProcess(state.pid, state.rootDir)
+    ? state
+    : undefined;
 }
 
 async function stopSharedBroker(state: SharedBrokerState): Promise<void> {
@@ -152,7 +172,9 @@ export interface ReleaseResult {
  * Removes `owner` from the shared broker's users and stops the broker, deleting
  * its data, when no other owner is left.
  */
-export async function releaseSharedBroker(owner: string): Promise<ReleaseResult> {
+export async function releaseSharedBroker(
+  owner: string,
+): Promise<ReleaseResult> {
   return withStateLock(async () => {
     const state = readSharedState();
     if (!state) {

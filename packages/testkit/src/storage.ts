@@ -1,6 +1,13 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { saslCredentials } from "./broker-config.js";
 import { cacheDir, javaCommand, type KafkaInstall } from "./paths.js";
@@ -14,9 +21,13 @@ function randomClusterId(): string {
   }
 }
 
-function runJava(args: string[]): Promise<{ code: number | null; output: string }> {
+function runJava(
+  args: string[],
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(javaCommand(), args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(javaCommand(), args, {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -33,14 +44,22 @@ function runJava(args: string[]): Promise<{ code: number | null; output: string 
  * credentials, but no ports, so one template serves every broker.
  */
 async function storageTemplate(install: KafkaInstall): Promise<string> {
-  const templateDir = join(cacheDir(), `kafka-${install.version}`, "storage-template");
+  const templateDir = join(
+    cacheDir(),
+    `kafka-${install.version}`,
+    "storage-template",
+  );
   if (existsSync(join(templateDir, "meta.properties"))) return templateDir;
 
-  // Format under a temporary name and rename, so a concurrent or interrupted run never sees a partial template.
+  // Format under a temporary name and rename, so a concurrent or interrupted run never reads a partial template.
   const partialDir = `${templateDir}.partial-${process.pid}`;
   rmSync(partialDir, { recursive: true, force: true });
   mkdirSync(partialDir, { recursive: true });
-  const propertiesFile = join(partialDir, "..", `format-${process.pid}.properties`);
+  const propertiesFile = join(
+    partialDir,
+    "..",
+    `format-${process.pid}.properties`,
+  );
   writeFileSync(
     propertiesFile,
     [
@@ -55,7 +74,8 @@ async function storageTemplate(install: KafkaInstall): Promise<string> {
   );
 
   const { username, password } = saslCredentials;
-  const scram = (mechanism: string) => `${mechanism}=[name="${username}",password="${password}"]`;
+  const scram = (mechanism: string) =>
+    `${mechanism}=[name="${username}",password="${password}"]`;
   const result = await runJava([
     "-Xmx128m",
     "-XX:TieredStopAtLevel=1",
@@ -75,7 +95,9 @@ async function storageTemplate(install: KafkaInstall): Promise<string> {
   rmSync(propertiesFile, { force: true });
   if (result.code !== 0) {
     rmSync(partialDir, { recursive: true, force: true });
-    throw new Error(`kafka.tools.StorageTool format failed with exit code ${result.code}:\n${result.output}`);
+    throw new Error(
+      `kafka.tools.StorageTool format failed with exit code ${result.code}:\n${result.output}`,
+    );
   }
 
   try {
@@ -89,7 +111,10 @@ async function storageTemplate(install: KafkaInstall): Promise<string> {
 }
 
 /** Fills `dataDir` with formatted KRaft storage, ready for `kafka.Kafka`. */
-export async function prepareStorage(install: KafkaInstall, dataDir: string): Promise<void> {
+export async function prepareStorage(
+  install: KafkaInstall,
+  dataDir: string,
+): Promise<void> {
   const templateDir = await storageTemplate(install);
   cpSync(templateDir, dataDir, { recursive: true });
 }

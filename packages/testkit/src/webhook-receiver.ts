@@ -1,4 +1,9 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** A request that the receiver recorded. */
@@ -16,22 +21,23 @@ export interface ReceivedRequest {
   receivedAt: number;
 }
 
-/** How the receiver answers one request. */
+/** The response to one request. */
 export interface WebhookResponse {
   /** HTTP status code. Default 200. */
   status?: number;
-  /** Time to wait before answering, in ms. Default 0. */
+  /** Delay before the response is sent, in ms. Default 0. */
   delayMs?: number;
   headers?: Record<string, string>;
   body?: string | Buffer;
 }
 
 /**
- * Answers for the requests in arrival order: an array gives the response of
+ * Responses to the requests in arrival order: an array gives the response of
  * request 0, 1, 2, ... and the default response after its end; a function
  * is called with each request.
  */
-export type WebhookResponder = WebhookResponse[] | ((request: ReceivedRequest) => WebhookResponse);
+export type WebhookResponder =
+  WebhookResponse[] | ((request: ReceivedRequest) => WebhookResponse);
 
 /** Options of {@link startWebhookReceiver}. */
 export interface WebhookReceiverOptions {
@@ -46,7 +52,7 @@ export interface WebhookReceiver {
   readonly url: string;
   /** Requests received so far, in arrival order. */
   readonly requests: readonly ReceivedRequest[];
-  /** Replaces how later requests are answered; array positions still count from the first request. */
+  /** Replaces the responses to later requests; array positions still count from the first request. */
   respondWith(responses: WebhookResponder): void;
   /** Resolves with the requests once at least `count` arrived; rejects after `timeoutMs` (default 10000). */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
@@ -64,7 +70,9 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** Starts a {@link WebhookReceiver} on 127.0.0.1 on a free port. */
-export async function startWebhookReceiver(options: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  options: WebhookReceiverOptions = {},
+): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const waiters = new Set<() => void>();
@@ -76,7 +84,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     return responder[request.index] ?? defaultResponse;
   };
 
-  const answer = (response: ServerResponse, planned: WebhookResponse) => {
+  const sendResponse = (response: ServerResponse, planned: WebhookResponse) => {
     if (response.destroyed) return;
     response.writeHead(planned.status ?? 200, planned.headers);
     response.end(planned.body);
@@ -98,12 +106,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
 
         const planned = chooseResponse(received);
         if (!planned.delayMs) {
-          answer(response, planned);
+          sendResponse(response, planned);
           return;
         }
         const timer = setTimeout(() => {
           timers.delete(timer);
-          answer(response, planned);
+          sendResponse(response, planned);
         }, planned.delayMs);
         timers.add(timer);
       },
@@ -133,7 +141,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`webhook receiver: expected ${count} requests within ${timeoutMs} ms, received ${requests.length}`));
+          reject(
+            new Error(
+              `webhook receiver: expected ${count} requests within ${timeoutMs} ms, received ${requests.length}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -28,7 +28,9 @@ export function lz4Decompress(input: Buffer): Buffer {
  */
 export function lz4Compress(input: Buffer): Buffer {
   const blockCount = Math.max(1, Math.ceil(input.length / maxBlockSize));
-  const output = Buffer.alloc(7 + blockCount * (4 + lz4BlockBound(maxBlockSize)) + 4);
+  const output = Buffer.alloc(
+    7 + blockCount * (4 + lz4BlockBound(maxBlockSize)) + 4,
+  );
 
   output.writeUInt32LE(frameMagic, 0);
   output[4] = frameFlags;
@@ -39,7 +41,13 @@ export function lz4Compress(input: Buffer): Buffer {
 
   for (let start = 0; start < input.length; start += maxBlockSize) {
     const length = Math.min(maxBlockSize, input.length - start);
-    const compressedSize = lz4CompressBlock(input, start, start + length, output, offset + 4);
+    const compressedSize = lz4CompressBlock(
+      input,
+      start,
+      start + length,
+      output,
+      offset + 4,
+    );
     if (compressedSize < length) {
       output.writeUInt32LE(compressedSize, offset);
       offset += 4 + compressedSize;

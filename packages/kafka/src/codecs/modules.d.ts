@@ -4,7 +4,10 @@ declare module "snappyjs" {
   /** Compresses into the raw Snappy block format (no framing). */
   export function compress<T extends Uint8Array | ArrayBuffer>(input: T): T;
   /** Decompresses a raw Snappy block; throws when the input is not valid Snappy. */
-  export function uncompress<T extends Uint8Array | ArrayBuffer>(input: T, maxLength?: number): T;
+  export function uncompress<T extends Uint8Array | ArrayBuffer>(
+    input: T,
+    maxLength?: number,
+  ): T;
 }
 
 declare module "lz4js" {
@@ -14,5 +17,10 @@ declare module "lz4js" {
 
 declare module "lz4js/xxh32.js" {
   /** XXH32 of `src[index, index + length)` with `seed`. */
-  export function hash(seed: number, src: Uint8Array, index: number, length: number): number;
+  export function hash(
+    seed: number,
+    src: Uint8Array,
+    index: number,
+    length: number,
+  ): number;
 }

@@ -46,7 +46,19 @@ function codec(
  * calling this again is harmless.
  */
 export function registerCodecs(): void {
-  CompressionCodecs[CompressionTypes.Snappy] = codec("snappy", snappyCompress, snappyDecompress);
-  CompressionCodecs[CompressionTypes.LZ4] = codec("lz4", lz4Compress, lz4Decompress);
-  CompressionCodecs[CompressionTypes.ZSTD] = codec("zstd", zstdCompress, zstdDecompress);
+  CompressionCodecs[CompressionTypes.Snappy] = codec(
+    "snappy",
+    snappyCompress,
+    snappyDecompress,
+  );
+  CompressionCodecs[CompressionTypes.LZ4] = codec(
+    "lz4",
+    lz4Compress,
+    lz4Decompress,
+  );
+  CompressionCodecs[CompressionTypes.ZSTD] = codec(
+    "zstd",
+    zstdCompress,
+    zstdDecompress,
+  );
 }

@@ -5,7 +5,9 @@ import { compress, uncompress } from "snappyjs";
  * which the Java Kafka producer writes. librdkafka and kafkajs write raw
  * Snappy blocks instead, so decompression accepts both.
  */
-const xerialMagic = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const xerialMagic = Buffer.from([
+  0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00,
+]);
 /** Magic, then a 4-byte version and a 4-byte minimum compatible version. */
 const xerialHeaderSize = 16;
 
@@ -15,7 +17,10 @@ function toBuffer(bytes: Uint8Array): Buffer {
 
 /** Decompresses a Kafka Snappy payload, raw or in xerial framing. */
 export function snappyDecompress(input: Buffer): Buffer {
-  if (input.length < xerialHeaderSize || !input.subarray(0, xerialMagic.length).equals(xerialMagic)) {
+  if (
+    input.length < xerialHeaderSize ||
+    !input.subarray(0, xerialMagic.length).equals(xerialMagic)
+  ) {
     return toBuffer(uncompress(input));
   }
 
@@ -23,10 +28,12 @@ export function snappyDecompress(input: Buffer): Buffer {
   const chunks: Buffer[] = [];
   let offset = xerialHeaderSize;
   while (offset < input.length) {
-    if (offset + 4 > input.length) throw new Error(`truncated xerial chunk header at byte ${offset}`);
+    if (offset + 4 > input.length)
+      throw new Error(`truncated xerial chunk header at byte ${offset}`);
     const size = input.readUInt32BE(offset);
     offset += 4;
-    if (offset + size > input.length) throw new Error(`xerial chunk at byte ${offset} overruns the input`);
+    if (offset + size > input.length)
+      throw new Error(`xerial chunk at byte ${offset} overruns the input`);
     chunks.push(toBuffer(uncompress(input.subarray(offset, offset + size))));
     offset += size;
   }
