@@ -9,7 +9,12 @@ type Address = ipaddr.IPv4 | ipaddr.IPv6;
  * listen), unspecified, multicast, broadcast and reserved ranges stay
  * blocked; list them in `allowedNetworks` to open one.
  */
-const privateRanges = new Set(["loopback", "private", "uniqueLocal", "carrierGradeNat"]);
+const privateRanges = new Set([
+  "loopback",
+  "private",
+  "uniqueLocal",
+  "carrierGradeNat",
+]);
 
 /** Settings of the outbound address guard. */
 export interface AddressGuardOptions {
@@ -36,7 +41,9 @@ export class AddressGuard {
 
   constructor(options: AddressGuardOptions) {
     this.#allowPrivate = options.allowPrivateNetworks;
-    this.#allowed = options.allowedNetworks.map((network, i) => parseNetwork(network, `allowedNetworks[${i}]`));
+    this.#allowed = options.allowedNetworks.map((network, i) =>
+      parseNetwork(network, `allowedNetworks[${i}]`),
+    );
   }
 
   /** Checks one address in text form; text that is no IP address is never allowed. */
@@ -45,15 +52,26 @@ export class AddressGuard {
 
     const address = normalize(ipaddr.parse(text));
     const range = address.range();
-    if (this.#allowed.some(([network, bits]) => address.kind() === network.kind() && address.match(network, bits))) return { allowed: true, range };
+    if (
+      this.#allowed.some(
+        ([network, bits]) =>
+          address.kind() === network.kind() && address.match(network, bits),
+      )
+    )
+      return { allowed: true, range };
     if (range === "unicast") return { allowed: true, range };
-    if (this.#allowPrivate && privateRanges.has(range)) return { allowed: true, range };
+    if (this.#allowPrivate && privateRanges.has(range))
+      return { allowed: true, range };
     return { allowed: false, range };
   }
 }
 
 function normalize(address: Address): Address {
-  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) return (address as ipaddr.IPv6).toIPv4Address();
+  if (
+    address.kind() === "ipv6" &&
+    (address as ipaddr.IPv6).isIPv4MappedAddress()
+  )
+    return (address as ipaddr.IPv6).toIPv4Address();
   return address;
 }
 
@@ -65,12 +83,21 @@ function parseNetwork(text: string, path: string): [Address, number] {
     }
     const [address, bits] = ipaddr.parseCIDR(text);
     // ::ffff:10.0.0.0/104 names the same addresses as 10.0.0.0/8, and addresses are compared in IPv4 form.
-    if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) return [(address as ipaddr.IPv6).toIPv4Address(), bits - 96];
+    if (
+      address.kind() === "ipv6" &&
+      (address as ipaddr.IPv6).isIPv4MappedAddress() &&
+      bits >= 96
+    )
+      return [(address as ipaddr.IPv6).toIPv4Address(), bits - 96];
     return [address, bits];
   } catch (error) {
-    throw webhookError(WebhookErrorCode.CONFIG_INVALID, `${path}: ${JSON.stringify(text)} is not an IP address or CIDR; write it as 10.0.0.0/8, 127.0.0.1 or fd00::/8`, {
-      cause: error,
-      details: { path, value: text },
-    });
+    throw webhookError(
+      WebhookErrorCode.CONFIG_INVALID,
+      `${path}: ${JSON.stringify(text)} is not an IP address or CIDR; write it as 10.0.0.0/8, 127.0.0.1 or fd00::/8`,
+      {
+        cause: error,
+        details: { path, value: text },
+      },
+    );
   }
 }

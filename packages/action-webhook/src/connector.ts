@@ -16,7 +16,7 @@ export type ResolveHost = (hostname: string) => Promise<ResolvedAddress[]>;
 /** undici's connector signature: opens a socket for one origin. */
 export type SocketConnector = buildConnector.connector;
 
-/** What the guarded connector needs; `resolve` and `connect` default to the system resolver and undici's connector. */
+/** Options of {@link createGuardedConnector}; `resolve` and `connect` default to the system resolver and undici's connector. */
 export interface GuardedConnectorOptions {
   guard: AddressGuard;
   connectTimeoutMs: number;
@@ -31,7 +31,8 @@ export interface GuardedConnectorOptions {
 }
 
 /** The system resolver: every address, in the order the resolver returns them. */
-export const systemResolve: ResolveHost = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+export const systemResolve: ResolveHost = (hostname) =>
+  dnsLookup(hostname, { all: true, verbatim: true });
 
 /**
  * Builds an undici connector that resolves the host name itself, checks every
@@ -42,9 +43,12 @@ export const systemResolve: ResolveHost = (hostname) => dnsLookup(hostname, { al
  * address is rejected as a whole, because a resolver may return its addresses
  * in another order next time.
  */
-export function createGuardedConnector(options: GuardedConnectorOptions): SocketConnector {
+export function createGuardedConnector(
+  options: GuardedConnectorOptions,
+): SocketConnector {
   const resolve = options.resolve ?? systemResolve;
-  const connect = options.connect ?? buildConnector({ timeout: options.connectTimeoutMs });
+  const connect =
+    options.connect ?? buildConnector({ timeout: options.connectTimeoutMs });
 
   return (connectOptions, callback) => {
     checkedAddresses(connectOptions.hostname, resolve, options.guard).then(
@@ -54,7 +58,11 @@ export function createGuardedConnector(options: GuardedConnectorOptions): Socket
   };
 }
 
-async function checkedAddresses(hostname: string, resolve: ResolveHost, guard: AddressGuard): Promise<string[]> {
+async function checkedAddresses(
+  hostname: string,
+  resolve: ResolveHost,
+  guard: AddressGuard,
+): Promise<string[]> {
   const literal = isIP(hostname) !== 0;
   let addresses: string[];
   if (literal) {
@@ -63,21 +71,35 @@ async function checkedAddresses(hostname: string, resolve: ResolveHost, guard: A
     try {
       addresses = (await resolve(hostname)).map((entry) => entry.address);
     } catch (error) {
-      throw webhookError(WebhookErrorCode.DNS_FAILED, `host ${hostname} did not resolve: ${(error as Error).message}`, {
-        cause: error,
-        retryable: true,
-        details: { hostname },
-      });
+      throw webhookError(
+        WebhookErrorCode.DNS_FAILED,
+        `host ${hostname} did not resolve: ${(error as Error).message}`,
+        {
+          cause: error,
+          retryable: true,
+          details: { hostname },
+        },
+      );
     }
     if (addresses.length === 0) {
-      throw webhookError(WebhookErrorCode.DNS_FAILED, `host ${hostname} resolved to no address`, { retryable: true, details: { hostname } });
+      throw webhookError(
+        WebhookErrorCode.DNS_FAILED,
+        `host ${hostname} resolved to no address`,
+        { retryable: true, details: { hostname } },
+      );
     }
   }
 
-  const blocked = addresses.map((address) => ({ address, ...guard.check(address) })).filter((verdict) => !verdict.allowed);
+  const blocked = addresses
+    .map((address) => ({ address, ...guard.check(address) }))
+    .filter((verdict) => !verdict.allowed);
   if (blocked.length > 0) {
-    const list = blocked.map((verdict) => `${verdict.address} (${verdict.range})`).join(", ");
-    const subject = literal ? `address ${list}` : `host ${hostname} resolves to ${list}, which`;
+    const list = blocked
+      .map((verdict) => `${verdict.address} (${verdict.range})`)
+      .join(", ");
+    const subject = literal
+      ? `address ${list}`
+      : `host ${hostname} resolves to ${list}, which`;
     throw webhookError(
       WebhookErrorCode.ADDRESS_BLOCKED,
       `${subject} is not a public address; add its network to allowedNetworks, or set allowPrivateNetworks, if this endpoint is trusted`,
@@ -95,9 +117,19 @@ function connectFirst(
   callback: buildConnector.Callback,
   index = 0,
 ): void {
-  connect({ ...connectOptions, hostname: addresses[index] }, (error, socket) => {
-    if (error && index + 1 < addresses.length) return connectFirst(connect, connectOptions, addresses, callback, index + 1);
-    if (error) return callback(error, null);
-    callback(null, socket!);
-  });
+  connect(
+    { ...connectOptions, hostname: addresses[index] },
+    (error, socket) => {
+      if (error && index + 1 < addresses.length)
+        return connectFirst(
+          connect,
+          connectOptions,
+          addresses,
+          callback,
+          index + 1,
+        );
+      if (error) return callback(error, null);
+      callback(null, socket!);
+    },
+  );
 }

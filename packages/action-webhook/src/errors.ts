@@ -12,9 +12,9 @@ export const WebhookErrorCode = {
   ADDRESS_BLOCKED: "WEFT_ERR_WEBHOOK_ADDRESS_BLOCKED",
   /** The host name of the URL did not resolve. */
   DNS_FAILED: "WEFT_ERR_WEBHOOK_DNS_FAILED",
-  /** The endpoint answered with a redirect that the action does not follow. */
+  /** The endpoint responded with a redirect that the action does not follow. */
   REDIRECT_REJECTED: "WEFT_ERR_WEBHOOK_REDIRECT_REJECTED",
-  /** The endpoint answered with a status that is neither 2xx nor a redirect. */
+  /** The endpoint responded with a status that is neither 2xx nor a redirect. */
   HTTP_STATUS: "WEFT_ERR_WEBHOOK_HTTP_STATUS",
   /** The request did not finish within `timeout`. */
   TIMEOUT: "WEFT_ERR_WEBHOOK_TIMEOUT",
@@ -22,13 +22,18 @@ export const WebhookErrorCode = {
   NETWORK: "WEFT_ERR_WEBHOOK_NETWORK",
 } as const;
 
-export type WebhookErrorCodeValue = (typeof WebhookErrorCode)[keyof typeof WebhookErrorCode];
+export type WebhookErrorCodeValue =
+  (typeof WebhookErrorCode)[keyof typeof WebhookErrorCode];
 
 /** Creates a {@link WeftError} with one of this package's codes. */
 export function webhookError(
   code: WebhookErrorCodeValue,
   message: string,
-  options: { cause?: unknown; details?: ErrorDetails; retryable?: boolean } = {},
+  options: {
+    cause?: unknown;
+    details?: ErrorDetails;
+    retryable?: boolean;
+  } = {},
 ): WeftError {
   return new WeftError(code, message, options);
 }

@@ -1,6 +1,13 @@
 import { definePlugin, type ActionDefinition, type Plugin } from "@weft/core";
-import { WebhookActionSchema, WebhookPluginSchema, type WebhookActionConfig } from "./config.js";
-import { createWebhookAction, type WebhookDependencies } from "./webhook-action.js";
+import {
+  WebhookActionSchema,
+  WebhookPluginSchema,
+  type WebhookActionConfig,
+} from "./config.js";
+import {
+  createWebhookAction,
+  type WebhookDependencies,
+} from "./webhook-action.js";
 import { packageVersion } from "./version.js";
 
 /** The names the action is provided under; triggers pick it with `action: { use: <name> }`. */
@@ -10,7 +17,9 @@ export const actionNames = ["@weft/action-webhook", "webhook"] as const;
  * Creates the plugin. The default export uses the system resolver and
  * undici's connector; tests pass their own to watch connection attempts.
  */
-export function createWebhookPlugin(dependencies: WebhookDependencies = {}): Plugin<typeof WebhookPluginSchema> {
+export function createWebhookPlugin(
+  dependencies: WebhookDependencies = {},
+): Plugin<typeof WebhookPluginSchema> {
   return definePlugin({
     name: "@weft/action-webhook",
     version: packageVersion,
@@ -19,9 +28,11 @@ export function createWebhookPlugin(dependencies: WebhookDependencies = {}): Plu
     register(host) {
       const action: ActionDefinition<typeof WebhookActionSchema> = {
         configSchema: WebhookActionSchema,
-        create: (config: WebhookActionConfig, context) => createWebhookAction(config, context, dependencies),
+        create: (config: WebhookActionConfig, context) =>
+          createWebhookAction(config, context, dependencies),
       };
-      for (const name of actionNames) host.provideAction(name, action as unknown as ActionDefinition);
+      for (const name of actionNames)
+        host.provideAction(name, action as unknown as ActionDefinition);
     },
   });
 }

@@ -5,7 +5,8 @@ const redacted = "[redacted]";
  * name contains `token`, `secret`, `key`, `signature`, `auth`, `cookie` or
  * `password` is treated as one.
  */
-const sensitiveHeaderPattern = /authorization|token|secret|key|signature|auth|cookie|password|credential/i;
+const sensitiveHeaderPattern =
+  /authorization|token|secret|key|signature|auth|cookie|password|credential/i;
 
 /** Whether a header's value must never be logged or stored. */
 export function isSensitiveHeader(name: string): boolean {
@@ -25,7 +26,8 @@ export function redactUrl(url: string | URL): string {
   }
   if (parsed.username) parsed.username = redacted;
   if (parsed.password) parsed.password = redacted;
-  for (const key of [...new Set(parsed.searchParams.keys())]) parsed.searchParams.set(key, redacted);
+  for (const key of [...new Set(parsed.searchParams.keys())])
+    parsed.searchParams.set(key, redacted);
   return parsed.toString().replace(/%5Bredacted%5D/g, redacted);
 }
 
@@ -37,13 +39,16 @@ export class Scrubber {
   readonly #values: string[];
 
   constructor(values: Iterable<string>) {
-    // Longest first, so a secret that contains another is removed whole. Very short values would redact ordinary words.
-    this.#values = [...new Set(values)].filter((value) => value.length >= 6).sort((a, b) => b.length - a.length);
+    // Longest first, so a secret that contains another is removed whole. Values shorter than 6 characters are skipped, because they would redact ordinary words.
+    this.#values = [...new Set(values)]
+      .filter((value) => value.length >= 6)
+      .sort((a, b) => b.length - a.length);
   }
 
   scrub(text: string): string {
     let result = text;
-    for (const value of this.#values) result = result.split(value).join(redacted);
+    for (const value of this.#values)
+      result = result.split(value).join(redacted);
     return result;
   }
 }

@@ -3,7 +3,10 @@
  * seconds or an HTTP date. Returns the wait in milliseconds, or undefined
  * when the header is absent or unreadable. A date in the past means no wait.
  */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now = Date.now(),
+): number | undefined {
   const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!text) return undefined;
 

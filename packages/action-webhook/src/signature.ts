@@ -2,7 +2,8 @@ import { createHmac } from "node:crypto";
 import { WebhookErrorCode, webhookError } from "./errors.js";
 
 const secretPrefix = "whsec_";
-const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const base64Pattern =
+  /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Decodes Standard Webhooks secrets: `whsec_` followed by the base64 key, or
@@ -16,12 +17,20 @@ export function decodeSecrets(secrets: string | readonly string[]): Buffer[] {
     .map((secret) => secret.trim())
     .filter((secret) => secret.length > 0)
     .map((secret, i) => {
-      const encoded = secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret;
-      const key = base64Pattern.test(encoded) ? Buffer.from(encoded, "base64") : Buffer.alloc(0);
+      const encoded = secret.startsWith(secretPrefix)
+        ? secret.slice(secretPrefix.length)
+        : secret;
+      const key = base64Pattern.test(encoded)
+        ? Buffer.from(encoded, "base64")
+        : Buffer.alloc(0);
       if (key.length === 0) {
-        throw webhookError(WebhookErrorCode.CONFIG_INVALID, `secrets[${i}] is not a Standard Webhooks secret; write whsec_ followed by a base64 key of 24 to 64 bytes`, {
-          details: { path: `secrets[${i}]` },
-        });
+        throw webhookError(
+          WebhookErrorCode.CONFIG_INVALID,
+          `secrets[${i}] is not a Standard Webhooks secret; write whsec_ followed by a base64 key of 24 to 64 bytes`,
+          {
+            details: { path: `secrets[${i}]` },
+          },
+        );
       }
       return key;
     });
@@ -31,7 +40,17 @@ export function decodeSecrets(secrets: string | readonly string[]): Buffer[] {
  * Computes the `webhook-signature` header: `v1,` plus the base64 HMAC-SHA256
  * of `id.timestamp.body` under each key, separated by spaces.
  */
-export function signatureHeader(keys: readonly Buffer[], id: string, timestampSeconds: number, body: Buffer): string {
+export function signatureHeader(
+  keys: readonly Buffer[],
+  id: string,
+  timestampSeconds: number,
+  body: Buffer,
+): string {
   const prefix = Buffer.from(`${id}.${timestampSeconds}.`, "utf8");
-  return keys.map((key) => `v1,${createHmac("sha256", key).update(prefix).update(body).digest("base64")}`).join(" ");
+  return keys
+    .map(
+      (key) =>
+        `v1,${createHmac("sha256", key).update(prefix).update(body).digest("base64")}`,
+    )
+    .join(" ");
 }

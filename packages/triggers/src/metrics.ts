@@ -1,0 +1,106 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+/** Values the gauges read from each trigger when `/metrics` is scraped. */
+export interface TriggerGaugeSource {
+  readonly name: string;
+  readonly queueDepth: number;
+  readonly inFlight: number;
+  readonly enabled: boolean;
+  /** Change events not read yet. */
+  readonly lag: number;
+}
+
+/** The trigger metrics, labelled by trigger name, on the host's registry. */
+export class TriggerMetrics {
+  readonly deliveries: Counter<"trigger">;
+  readonly successes: Counter<"trigger">;
+  readonly failures: Counter<"trigger" | "status">;
+  readonly retries: Counter<"trigger">;
+  readonly deadLetters: Counter<"trigger" | "reason">;
+  readonly autoDisabled: Counter<"trigger">;
+  readonly latency: Histogram<"trigger" | "result">;
+
+  constructor(registry: Registry, sources: () => Iterable<TriggerGaugeSource>) {
+    const registers = [registry];
+    this.deliveries = new Counter({
+      name: "weft_trigger_deliveries_total",
+      help: "Delivery attempts started",
+      labelNames: ["trigger"],
+      registers,
+    });
+    this.successes = new Counter({
+      name: "weft_trigger_successes_total",
+      help: "Delivery attempts that succeeded",
+      labelNames: ["trigger"],
+      registers,
+    });
+    this.failures = new Counter({
+      name: "weft_trigger_failures_total",
+      help: "Delivery attempts that failed, by HTTP status (none when no response arrived)",
+      labelNames: ["trigger", "status"],
+      registers,
+    });
+    this.retries = new Counter({
+      name: "weft_trigger_retries_total",
+      help: "Failed attempts scheduled for another try",
+      labelNames: ["trigger"],
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: "weft_trigger_dead_letters_total",
+      help: "Deliveries given up into the dead letters, by reason (exhausted or rejected)",
+      labelNames: ["trigger", "reason"],
+      registers,
+    });
+    this.autoDisabled = new Counter({
+      name: "weft_trigger_auto_disabled_total",
+      help: "Times a trigger disabled itself after consecutive failures",
+      labelNames: ["trigger"],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: "weft_trigger_delivery_duration_seconds",
+      help: "Duration of one delivery attempt, by result (success or failure)",
+      labelNames: ["trigger", "result"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+
+    const gauge = (
+      name: string,
+      help: string,
+      read: (source: TriggerGaugeSource) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["trigger"],
+        registers,
+        collect() {
+          this.reset();
+          for (const source of sources())
+            this.set({ trigger: source.name }, read(source));
+        },
+      });
+    gauge(
+      "weft_trigger_queue_depth",
+      "Events waiting for delivery or retry, in flight included",
+      (source) => source.queueDepth,
+    );
+    gauge(
+      "weft_trigger_in_flight",
+      "Deliveries in flight",
+      (source) => source.inFlight,
+    );
+    gauge(
+      "weft_trigger_enabled",
+      "1 when the trigger runs, 0 when it is disabled",
+      (source) => (source.enabled ? 1 : 0),
+    );
+    gauge(
+      "weft_trigger_lag_events",
+      "Change events committed but not read by the trigger yet",
+      (source) => source.lag,
+    );
+  }
+}
