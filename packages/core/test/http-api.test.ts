@@ -1,5 +1,5 @@
 import t from "tap";
-import { ErrorCode } from "@weft/core";
+import { ErrorCode, Type, WeftError, definePlugin } from "@weft/core";
 import { request, startHost } from "./helpers.js";
 
 const id = "0b7a6c2e-1f3d-4e5a-8b9c-0d1e2f3a4b5c";
@@ -307,4 +307,41 @@ t.test("readyz lists plugins and health answers", async (t) => {
   t.equal(ready.body.status, "ready");
   t.same(ready.body.plugins["test-store"], { status: "ready", details: {} });
   t.same((await request(host, "GET", "/healthz")).body, { status: "ok" });
+});
+
+t.test("plugin errors choose their HTTP status", async (t) => {
+  const routes = definePlugin({
+    name: "routes",
+    version: "1.0.0",
+    configSchema: Type.Object({}),
+    register(host) {
+      host.route({
+        method: "GET",
+        url: "/v1/conflict",
+        handler: () => {
+          throw new WeftError("WEFT_ERR_TEST_CONFLICT", "already running", {
+            details: { status: 409 },
+          });
+        },
+      });
+      host.route({
+        method: "GET",
+        url: "/v1/broken",
+        handler: () => {
+          throw new WeftError("WEFT_ERR_TEST_BROKEN", "broken", {
+            details: { status: 200 },
+          });
+        },
+      });
+    },
+  });
+  const host = await startHost(t, { plugins: [{ plugin: routes }] });
+  const conflict = await request(host, "GET", "/v1/conflict");
+  t.equal(conflict.status, 409);
+  t.equal(conflict.body.error.code, "WEFT_ERR_TEST_CONFLICT");
+  t.equal(
+    (await request(host, "GET", "/v1/broken")).status,
+    500,
+    "a status outside 400-599 is ignored",
+  );
 });

@@ -33,7 +33,14 @@ export function errorResponse(error: unknown): {
       },
     };
   }
-  const status = statusByCode[error.code] ?? (error.retryable ? 503 : 500);
+  // A plugin's own codes are unknown here, so its errors may name their status in `details.status`.
+  const declared = error.details.status;
+  const pluginStatus =
+    typeof declared === "number" && declared >= 400 && declared <= 599
+      ? declared
+      : undefined;
+  const status =
+    statusByCode[error.code] ?? pluginStatus ?? (error.retryable ? 503 : 500);
   const { problems, position, property } = error.details as Record<
     string,
     unknown
