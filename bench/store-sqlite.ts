@@ -1,7 +1,7 @@
 /**
  * Write throughput of @weft/store-sqlite against plain better-sqlite3.
  *
- * Each timed batch holds 1000 objects of about 1 KB: 500 inserts of new ids
+ * Each timed batch contains 1000 objects of about 1 KB: 500 inserts of new ids
  * and 500 updates of objects written earlier. The store commits them through
  * `Store.commit`. The plain writer uses prepared statements to write the same
  * rows (the objects and one change-log row per object, with the before image
@@ -10,11 +10,15 @@
  * a writer of the same tables. Both serialise properties with JSON.stringify
  * inside the timed section.
  *
+ * The two writers alternate batch by batch on their own files, and each
+ * round reports the load average, because other work on the machine moves
+ * the absolute figures much more than the ratio.
+ *
  * Run from the repository root (builds first):
  *   pnpm build && node --import=tsx bench/store-sqlite.ts [--batches 100] [--seed 20000] [--rounds 3]
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir, cpus } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
@@ -48,7 +52,10 @@ const productClass: ClassDefinition = {
   ],
 };
 
-const words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore".split(" ");
+const words =
+  "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore".split(
+    " ",
+  );
 
 /** Deterministic pseudo-random numbers, so every run writes the same data. */
 function random(seed: number): () => number {
@@ -60,12 +67,18 @@ function random(seed: number): () => number {
 }
 
 /** About 1 KB of JSON once serialised. */
-function productProperties(next: () => number, revision: number): Record<string, unknown> {
+function productProperties(
+  next: () => number,
+  revision: number,
+): Record<string, unknown> {
   const description: string[] = [];
-  while (description.join(" ").length < 860) description.push(words[Math.floor(next() * words.length)]);
+  while (description.join(" ").length < 860)
+    description.push(words[Math.floor(next() * words.length)]);
   return {
     name: `product ${Math.floor(next() * 1e9)}`,
-    category: ["Electronics", "Books", "Garden", "Toys"][Math.floor(next() * 4)],
+    category: ["Electronics", "Books", "Garden", "Toys"][
+      Math.floor(next() * 4)
+    ],
     price: Math.round(next() * 100_000) / 100,
     stock: revision,
     tags: ["a", "b", "c"].slice(0, 1 + Math.floor(next() * 3)),
@@ -77,7 +90,7 @@ function objectId(index: number): string {
   return `00000000-0000-4000-8000-${index.toString(16).padStart(12, "0")}`;
 }
 
-/** The batches of one run: seed batches of inserts, then timed batches with half inserts and half updates. */
+/** Builds the batches of one run: seed batches of inserts, then timed batches with half inserts and half updates. */
 function makeBatches(): { seed: Mutation[][]; timed: Mutation[][] } {
   const next = random(42);
   const seed: Mutation[][] = [];
@@ -85,7 +98,12 @@ function makeBatches(): { seed: Mutation[][]; timed: Mutation[][] } {
   while (created < seedObjects) {
     const mutations: Mutation[] = [];
     for (let i = 0; i < BATCH_SIZE && created < seedObjects; i++, created++) {
-      mutations.push({ op: "upsert", class: "Product", id: objectId(created), properties: productProperties(next, 0) });
+      mutations.push({
+        op: "upsert",
+        class: "Product",
+        id: objectId(created),
+        properties: productProperties(next, 0),
+      });
     }
     seed.push(mutations);
   }
@@ -94,10 +112,21 @@ function makeBatches(): { seed: Mutation[][]; timed: Mutation[][] } {
   for (let b = 0; b < timedBatches; b++) {
     const mutations: Mutation[] = [];
     for (let i = 0; i < BATCH_SIZE / 2; i++) {
-      mutations.push({ op: "upsert", class: "Product", id: objectId(created++), properties: productProperties(next, 0) });
+      mutations.push({
+        op: "upsert",
+        class: "Product",
+        id: objectId(created++),
+        properties: productProperties(next, 0),
+      });
       // Distinct existing ids within one batch, so every update changes a different object.
-      const existing = Math.floor((i + next()) * (created / (BATCH_SIZE / 2))) % created;
-      mutations.push({ op: "upsert", class: "Product", id: objectId(existing), properties: productProperties(next, b + 1) });
+      const existing =
+        Math.floor((i + next()) * (created / (BATCH_SIZE / 2))) % created;
+      mutations.push({
+        op: "upsert",
+        class: "Product",
+        id: objectId(existing),
+        properties: productProperties(next, b + 1),
+      });
     }
     timed.push(mutations);
   }
@@ -118,25 +147,42 @@ function commitBatch(mutations: Mutation[], index: number): CommitBatch {
 
 type Durability = "full" | "normal";
 
-async function runStore(dir: string, durability: Durability, batches: { seed: Mutation[][]; timed: Mutation[][] }): Promise<number> {
-  const store = createSqliteStore({ path: join(dir, `store-${durability}.db`), durability });
-  await store.open({ classes: [productClass], logger: pino({ level: "silent" }), metrics: new Registry() });
-  let index = 0;
-  for (const mutations of batches.seed) await store.commit(commitBatch(mutations, index++));
-
-  const started = process.hrtime.bigint();
-  let written = 0;
-  for (const mutations of batches.timed) {
-    const result = await store.commit(commitBatch(mutations, index++));
-    written += result.events.length;
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await store.close();
-  if (written !== batches.timed.length * BATCH_SIZE) throw new Error(`store wrote ${written} events, expected ${batches.timed.length * BATCH_SIZE}`);
-  return written / seconds;
+/** Elapsed wall-clock seconds of the timed batches of one writer. */
+interface Timing {
+  seconds: number;
+  objects: number;
 }
 
-function runPlain(dir: string, durability: Durability, batches: { seed: Mutation[][]; timed: Mutation[][] }): number {
+/** A writer that commits one batch of mutations per call. */
+interface Writer {
+  write(mutations: Mutation[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function openStoreWriter(
+  dir: string,
+  durability: Durability,
+): Promise<Writer> {
+  const store = createSqliteStore({
+    path: join(dir, `store-${durability}.db`),
+    durability,
+  });
+  await store.open({
+    classes: [productClass],
+    logger: pino({ level: "silent" }),
+    metrics: new Registry(),
+  });
+  let index = 0;
+  return {
+    async write(mutations) {
+      const result = await store.commit(commitBatch(mutations, index++));
+      return result.events.length;
+    },
+    close: () => store.close(),
+  };
+}
+
+function openPlainWriter(dir: string, durability: Durability): Writer {
   const db = new Database(join(dir, `plain-${durability}.db`));
   db.pragma("journal_mode = WAL");
   db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
@@ -150,7 +196,9 @@ function runPlain(dir: string, durability: Durability, batches: { seed: Mutation
   const insertObject = db.prepare(
     "INSERT INTO objects (class, id, properties, vector, version, updated_at) VALUES (?, ?, ?, NULL, 1, ?)",
   );
-  const updateObject = db.prepare("UPDATE objects SET properties = ?, version = ?, updated_at = ? WHERE class = ? AND id = ?");
+  const updateObject = db.prepare(
+    "UPDATE objects SET properties = ?, version = ?, updated_at = ? WHERE class = ? AND id = ?",
+  );
   const insertChange = db.prepare(
     `INSERT INTO changes (seq, op, class, id, before, after, vector, timestamp, timestamp_ms, tx_id, origin, metadata)
      VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, '{}')`,
@@ -169,24 +217,83 @@ function runPlain(dir: string, durability: Durability, batches: { seed: Mutation
       if (mutation.op === "delete") continue;
       const text = JSON.stringify(mutation.properties);
       const before = current.get(mutation.id);
+      const op = before ? "UPDATE" : "INSERT";
+      const version = before ? before.version + 1 : 1;
       if (before) {
-        updateObject.run(text, before.version + 1, timestamp, mutation.class, mutation.id);
-        insertChange.run(++seq, "UPDATE", mutation.class, mutation.id, before.text, text, timestamp, timestampMs, txId, origin);
-        current.set(mutation.id, { text, version: before.version + 1 });
+        updateObject.run(text, version, timestamp, mutation.class, mutation.id);
       } else {
         insertObject.run(mutation.class, mutation.id, text, timestamp);
-        insertChange.run(++seq, "INSERT", mutation.class, mutation.id, null, text, timestamp, timestampMs, txId, origin);
-        current.set(mutation.id, { text, version: 1 });
+      }
+      seq += 1;
+      insertChange.run(
+        seq,
+        op,
+        mutation.class,
+        mutation.id,
+        before?.text ?? null,
+        text,
+        timestamp,
+        timestampMs,
+        txId,
+        origin,
+      );
+      current.set(mutation.id, { text, version });
+    }
+    return mutations.length;
+  });
+  return {
+    write: async (mutations) => writeBatch(mutations),
+    close: async () => db.close(),
+  };
+}
+
+/**
+ * Runs one round: both writers get the same batches, alternating batch by
+ * batch, so load from other processes on the machine hits both alike.
+ */
+async function runRound(
+  durability: Durability,
+  batches: { seed: Mutation[][]; timed: Mutation[][] },
+): Promise<{ store: Timing; plain: Timing }> {
+  const dir = mkdtempSync(join(tmpdir(), "weft-bench-sqlite-"));
+  const store = await openStoreWriter(dir, durability);
+  const plain = openPlainWriter(dir, durability);
+  const timings = {
+    store: { seconds: 0, objects: 0 },
+    plain: { seconds: 0, objects: 0 },
+  };
+  try {
+    for (const mutations of batches.seed) {
+      await store.write(mutations);
+      await plain.write(mutations);
+    }
+    for (const [index, mutations] of batches.timed.entries()) {
+      // Alternate which writer goes first, so neither always follows the other's fsync.
+      const order =
+        index % 2 === 0
+          ? (["store", "plain"] as const)
+          : (["plain", "store"] as const);
+      for (const name of order) {
+        const writer = name === "store" ? store : plain;
+        const started = process.hrtime.bigint();
+        const written = await writer.write(mutations);
+        timings[name].seconds +=
+          Number(process.hrtime.bigint() - started) / 1e9;
+        timings[name].objects += written;
       }
     }
-  });
-
-  for (const mutations of batches.seed) writeBatch(mutations);
-  const started = process.hrtime.bigint();
-  for (const mutations of batches.timed) writeBatch(mutations);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  db.close();
-  return (batches.timed.length * BATCH_SIZE) / seconds;
+  } finally {
+    await store.close();
+    await plain.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const expected = batches.timed.length * BATCH_SIZE;
+  if (timings.store.objects !== expected) {
+    throw new Error(
+      `store committed ${timings.store.objects} events, expected ${expected}`,
+    );
+  }
+  return timings;
 }
 
 function median(values: number[]): number {
@@ -204,23 +311,29 @@ const rows: string[] = [];
 for (const durability of ["normal", "full"] as const) {
   const storeRates: number[] = [];
   const plainRates: number[] = [];
+  const ratios: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const dir = mkdtempSync(join(tmpdir(), "weft-bench-sqlite-"));
-    try {
-      storeRates.push(await runStore(dir, durability, batches));
-      plainRates.push(runPlain(dir, durability, batches));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const load = loadavg()[0].toFixed(1);
+    const timings = await runRound(durability, batches);
+    const storeRate = timings.store.objects / timings.store.seconds;
+    const plainRate = timings.plain.objects / timings.plain.seconds;
+    storeRates.push(storeRate);
+    plainRates.push(plainRate);
+    ratios.push(storeRate / plainRate);
     console.log(
-      `  ${durability} round ${round + 1}: store ${Math.round(storeRates[round])} objects/s, plain ${Math.round(plainRates[round])} objects/s`,
+      `  ${durability} round ${round + 1} (load average ${load}): store ${Math.round(storeRate)} objects/s, plain ${Math.round(plainRate)} objects/s, ratio ${(storeRate / plainRate).toFixed(2)}`,
     );
   }
-  const store = median(storeRates);
-  const plain = median(plainRates);
-  rows.push(`| ${durability} | ${Math.round(store)} | ${Math.round(plain)} | ${(store / plain).toFixed(2)} |`);
+  rows.push(
+    `| ${durability} | ${Math.round(median(storeRates))} | ${Math.round(median(plainRates))} | ${median(ratios).toFixed(2)} |`,
+  );
 }
 
-console.log("\n| durability | store objects/s | plain better-sqlite3 objects/s | store / plain |");
+console.log(
+  "\nMedians over the rounds (the ratio is the median of the per-round ratios):",
+);
+console.log(
+  "| durability | store objects/s | plain better-sqlite3 objects/s | store / plain |",
+);
 console.log("| --- | --- | --- | --- |");
 for (const row of rows) console.log(row);

@@ -1,7 +1,8 @@
 import type { Database } from "better-sqlite3";
-import type { ClassDefinition } from "@weft/core";
-import type { Logger } from "pino";
+import type { ClassDefinition, StoreOpenContext } from "@weft/core";
 import { SqliteErrorCode, sqliteError } from "./errors.js";
+
+type Logger = StoreOpenContext["logger"];
 
 /** A property whose configured type differs from the type its stored values were written with. */
 interface TypeChange {
@@ -21,19 +22,38 @@ interface TypeChange {
  * checked as well.
  * @throws WeftError `WEFT_ERR_SQLITE_PROPERTY_TYPE_CHANGED` naming every class and property.
  */
-export function checkClasses(db: Database, file: string, classes: readonly ClassDefinition[], logger: Logger): void {
+export function checkClasses(
+  db: Database,
+  file: string,
+  classes: readonly ClassDefinition[],
+  logger: Logger,
+): void {
   // One write transaction, so no other connection writes a value between the check and the record.
-  const accepted = db.transaction(() => checkAndRecord(db, file, classes)).immediate();
+  const accepted = db
+    .transaction(() => checkAndRecord(db, file, classes))
+    .immediate();
   for (const change of accepted) {
     logger.info(
-      { file, class: change.className, property: change.property, from: change.storedType, to: change.configuredType },
+      {
+        file,
+        class: change.className,
+        property: change.property,
+        from: change.storedType,
+        to: change.configuredType,
+      },
       "accepted a property type change because no stored object has a value for the property",
     );
   }
 }
 
-function checkAndRecord(db: Database, file: string, classes: readonly ClassDefinition[]): TypeChange[] {
-  const selectStored = db.prepare("SELECT property, type FROM class_properties WHERE class = ?");
+function checkAndRecord(
+  db: Database,
+  file: string,
+  classes: readonly ClassDefinition[],
+): TypeChange[] {
+  const selectStored = db.prepare(
+    "SELECT property, type FROM class_properties WHERE class = ?",
+  );
   // json_each compares the key as text, so no JSON path quoting is needed for unusual names.
   const hasValue = db.prepare(
     `SELECT 1 FROM objects, json_each(objects.properties)
@@ -48,10 +68,12 @@ function checkAndRecord(db: Database, file: string, classes: readonly ClassDefin
   const accepted: TypeChange[] = [];
   for (const definition of classes) {
     const stored = new Map(
-      (selectStored.all(definition.name) as Array<{ property: string; type: string }>).map((row) => [
-        row.property,
-        row.type,
-      ]),
+      (
+        selectStored.all(definition.name) as Array<{
+          property: string;
+          type: string;
+        }>
+      ).map((row) => [row.property, row.type]),
     );
     for (const property of definition.properties) {
       const storedType = stored.get(property.name);
@@ -69,7 +91,10 @@ function checkAndRecord(db: Database, file: string, classes: readonly ClassDefin
 
   if (changes.length > 0) {
     const list = changes
-      .map((change) => `class ${change.className} property ${change.property} (stored ${change.storedType}, config ${change.configuredType})`)
+      .map(
+        (change) =>
+          `class ${change.className} property ${change.property} (stored ${change.storedType}, config ${change.configuredType})`,
+      )
       .join("; ");
     throw sqliteError(
       SqliteErrorCode.PROPERTY_TYPE_CHANGED,
@@ -79,7 +104,8 @@ function checkAndRecord(db: Database, file: string, classes: readonly ClassDefin
   }
 
   for (const definition of classes) {
-    for (const property of definition.properties) record.run(definition.name, property.name, property.type);
+    for (const property of definition.properties)
+      record.run(definition.name, property.name, property.type);
   }
   return accepted;
 }

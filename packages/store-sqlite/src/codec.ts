@@ -17,44 +17,6 @@ export function decodeVector(blob: Buffer): number[] {
   return vector;
 }
 
-/** Rounds every element to float32, the precision the store keeps. */
-export function roundVector(vector: readonly number[]): number[] {
-  return vector.map((value) => Math.fround(value));
-}
-
-/**
- * Structural equality of JSON values: objects by keys regardless of order,
- * arrays by position, and a key whose value is undefined counts as absent.
- */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const leftKeys = Object.keys(left).filter((key) => left[key] !== undefined);
-  const rightKeys = Object.keys(right).filter((key) => right[key] !== undefined);
-  if (leftKeys.length !== rightKeys.length) return false;
-  for (const key of leftKeys) {
-    if (!Object.hasOwn(right, key) || !jsonEqual(left[key], right[key])) return false;
-  }
-  return true;
-}
-
-/** Equality of optional vectors, element by element. */
-export function vectorsEqual(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** A row of the `objects` table; `vector` is absent when the query did not select it. */
 export interface ObjectRow {
   id: string;
@@ -98,8 +60,14 @@ export function rowToEvent(row: ChangeRow): ChangeEvent {
     op: row.op as ChangeOp,
     className: row.class,
     id: row.id,
-    before: row.before === null ? null : (JSON.parse(row.before) as Record<string, unknown>),
-    after: row.after === null ? null : (JSON.parse(row.after) as Record<string, unknown>),
+    before:
+      row.before === null
+        ? null
+        : (JSON.parse(row.before) as Record<string, unknown>),
+    after:
+      row.after === null
+        ? null
+        : (JSON.parse(row.after) as Record<string, unknown>),
     vector: row.vector ? decodeVector(row.vector) : undefined,
     timestamp: row.timestamp,
     txId: row.tx_id,

@@ -1,7 +1,12 @@
 import { resolve } from "node:path";
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { DurationSchema, ErrorCode, WeftError, parseDuration } from "@weft/core";
+import {
+  DurationSchema,
+  ErrorCode,
+  WeftError,
+  parseDuration,
+} from "@weft/core";
 
 /** TypeBox schema of the store's config, as the `store:` entry of a host config writes it. */
 export const configSchema = Type.Object(
@@ -9,7 +14,8 @@ export const configSchema = Type.Object(
     path: Type.String({
       minLength: 1,
       default: "./data/weft.db",
-      description: "database file; a relative path is resolved against the config file's folder",
+      description:
+        "database file; a relative path is resolved against the config file's folder",
     }),
     durability: Type.Union([Type.Literal("full"), Type.Literal("normal")], {
       default: "full",
@@ -18,11 +24,16 @@ export const configSchema = Type.Object(
     }),
     retention: Type.Object(
       {
-        maxRows: Type.Integer({ minimum: 1, default: 1_000_000, description: "change-log rows kept" }),
+        maxRows: Type.Integer({
+          minimum: 1,
+          default: 1_000_000,
+          description: "change-log rows kept",
+        }),
         maxAge: Type.Optional(DurationSchema()),
         force: Type.Boolean({
           default: false,
-          description: "trim the change log past the slowest checkpoint, so a slow consumer loses events",
+          description:
+            "trim the change log past the slowest checkpoint, so a slow consumer loses events",
         }),
       },
       { default: {}, additionalProperties: false },
@@ -36,7 +47,9 @@ export const configSchema = Type.Object(
 export type SqliteStoreConfig = Static<typeof configSchema>;
 
 /** Options of {@link createSqliteStore}: the config with every key optional, plus where relative paths start. */
-export type SqliteStoreOptions = Partial<Omit<SqliteStoreConfig, "retention">> & {
+export type SqliteStoreOptions = Partial<
+  Omit<SqliteStoreConfig, "retention">
+> & {
   retention?: Partial<SqliteStoreConfig["retention"]>;
   /** Folder that a relative `path` is resolved against; the current directory by default. */
   configDir?: string;
@@ -59,18 +72,27 @@ export interface ResolvedOptions {
  * converts durations and the path.
  * @throws WeftError `WEFT_ERR_CONFIG_INVALID` naming every invalid key.
  */
-export function resolveOptions(options: SqliteStoreOptions = {}): ResolvedOptions {
+export function resolveOptions(
+  options: SqliteStoreOptions = {},
+): ResolvedOptions {
   const { configDir, ...input } = options;
-  const config = Value.Default(configSchema, structuredClone(input)) as SqliteStoreConfig;
+  const config = Value.Default(
+    configSchema,
+    structuredClone(input),
+  ) as SqliteStoreConfig;
 
   const problems = [...Value.Errors(configSchema, config)].map((error) => {
     const key = error.path.slice(1).replaceAll("/", ".") || "(root)";
     return `${key}: ${error.message}, got ${JSON.stringify(error.value)}`;
   });
   if (problems.length > 0) {
-    throw new WeftError(ErrorCode.CONFIG_INVALID, `invalid @weft/store-sqlite config: ${problems.join("; ")}`, {
-      details: { problems },
-    });
+    throw new WeftError(
+      ErrorCode.CONFIG_INVALID,
+      `invalid @weft/store-sqlite config: ${problems.join("; ")}`,
+      {
+        details: { problems },
+      },
+    );
   }
   if (config.path.trim() === ":memory:") {
     throw new WeftError(
@@ -85,9 +107,10 @@ export function resolveOptions(options: SqliteStoreOptions = {}): ResolvedOption
     durability: config.durability,
     maxRows: config.retention.maxRows,
     maxAgeMs:
-      config.retention.maxAge === undefined ? undefined : parseDuration(config.retention.maxAge, "retention.maxAge"),
+      config.retention.maxAge === undefined
+        ? undefined
+        : parseDuration(config.retention.maxAge, "retention.maxAge"),
     force: config.retention.force,
     busyTimeoutMs: parseDuration(config.busyTimeout, "busyTimeout"),
   };
 }
-

@@ -27,20 +27,27 @@ export const SqliteErrorCode = {
   ARGUMENT_INVALID: "WEFT_ERR_SQLITE_ARGUMENT_INVALID",
 } as const;
 
-export type SqliteErrorCodeValue = (typeof SqliteErrorCode)[keyof typeof SqliteErrorCode];
+export type SqliteErrorCodeValue =
+  (typeof SqliteErrorCode)[keyof typeof SqliteErrorCode];
 
 /** Creates a {@link WeftError} with one of this package's codes. */
 export function sqliteError(
   code: SqliteErrorCodeValue,
   message: string,
-  options: { cause?: unknown; details?: ErrorDetails; retryable?: boolean } = {},
+  options: {
+    cause?: unknown;
+    details?: ErrorDetails;
+    retryable?: boolean;
+  } = {},
 ): WeftError {
   return new WeftError(code, message, options);
 }
 
-/** The SQLite result code (`SQLITE_BUSY`, `SQLITE_NOTADB`, ...) of a better-sqlite3 error, if any. */
+/** Returns the SQLite result code (`SQLITE_BUSY`, `SQLITE_NOTADB`, ...) of a better-sqlite3 error, if any. */
 export function sqliteCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && code.startsWith("SQLITE_") ? code : undefined;
+  return typeof code === "string" && code.startsWith("SQLITE_")
+    ? code
+    : undefined;
 }

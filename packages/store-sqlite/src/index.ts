@@ -3,10 +3,14 @@ import { configSchema } from "./config.js";
 import { createSqliteStore } from "./sqlite-store.js";
 import { packageVersion } from "./version.js";
 
-export { configSchema, type SqliteStoreConfig, type SqliteStoreOptions } from "./config.js";
+export {
+  configSchema,
+  type SqliteStoreConfig,
+  type SqliteStoreOptions,
+} from "./config.js";
 export { SqliteErrorCode, type SqliteErrorCodeValue } from "./errors.js";
 export { SqliteStore, createSqliteStore } from "./sqlite-store.js";
-export { SCHEMA_VERSION, APPLICATION_ID } from "./schema.js";
+export { SCHEMA_VERSION, APPLICATION_ID } from "./schema-version.js";
 
 /**
  * The store as a weft plugin, for `store: { use: "@weft/store-sqlite" }`. A
@@ -17,7 +21,9 @@ const sqliteStorePlugin = definePlugin({
   version: packageVersion,
   configSchema,
   register(host, config, context) {
-    host.provideStore(createSqliteStore({ ...config, configDir: context.configDir }));
+    host.provideStore(
+      createSqliteStore({ ...config, configDir: context.configDir }),
+    );
   },
 });
 

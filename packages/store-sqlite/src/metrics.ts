@@ -32,7 +32,10 @@ const names = {
  * Metrics of an earlier store on the same registry are replaced, because a
  * host has one store and a reopened store must not fail on a name clash.
  */
-export function registerMetrics(registry: Registry, readStatus: () => ChangeLogStatus | undefined): StoreMetrics {
+export function registerMetrics(
+  registry: Registry,
+  readStatus: () => ChangeLogStatus | undefined,
+): StoreMetrics {
   for (const name of Object.values(names)) registry.removeSingleMetric(name);
   const registers = [registry];
 
@@ -80,7 +83,10 @@ export function registerMetrics(registry: Registry, readStatus: () => ChangeLogS
       this.reset();
       if (!status) return;
       for (const [name, nextSeq] of status.checkpoints) {
-        this.set({ checkpoint: name }, Math.max(0, status.lastSeq + 1 - nextSeq));
+        this.set(
+          { checkpoint: name },
+          Math.max(0, status.lastSeq + 1 - nextSeq),
+        );
       }
     },
   });
@@ -104,7 +110,8 @@ export function registerMetrics(registry: Registry, readStatus: () => ChangeLogS
     retentionDeleted,
     truncatedReads,
     unregister() {
-      for (const name of Object.values(names)) registry.removeSingleMetric(name);
+      for (const name of Object.values(names))
+        registry.removeSingleMetric(name);
     },
   };
 }

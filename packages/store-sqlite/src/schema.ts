@@ -1,13 +1,9 @@
 import type { Database } from "better-sqlite3";
-import type { Logger } from "pino";
+import type { StoreOpenContext } from "@weft/core";
 import { SqliteErrorCode, sqliteError } from "./errors.js";
+import { APPLICATION_ID, SCHEMA_VERSION } from "./schema-version.js";
 
-/**
- * `PRAGMA application_id` of every weft database (the bytes "weft"). It marks
- * the file as ours, so the store never migrates another application's
- * SQLite database.
- */
-export const APPLICATION_ID = 0x77656674;
+type Logger = StoreOpenContext["logger"];
 
 /** One step of the schema, applied when the file's `user_version` is lower than `version`. */
 export interface Migration {
@@ -17,13 +13,15 @@ export interface Migration {
 }
 
 /**
- * Schema steps in version order. A released step is never edited: a change
- * to the schema is a new step, so every older file reaches the same tables.
+ * Schema steps in version order, ending at `SCHEMA_VERSION`. A released step
+ * is never edited: a change to the schema is a new step, so every older file
+ * reaches the same tables.
  */
 export const migrations: readonly Migration[] = [
   {
     version: 1,
-    description: "create the objects, changes, positions, state, checkpoints, class_properties and meta tables",
+    description:
+      "create the objects, changes, positions, state, checkpoints, class_properties and meta tables",
     up(db) {
       db.exec(`
         CREATE TABLE objects (
@@ -81,10 +79,7 @@ export const migrations: readonly Migration[] = [
   },
 ];
 
-/** The schema version this package writes and the highest it reads. */
-export const SCHEMA_VERSION = migrations[migrations.length - 1].version;
-
-/** What the header and catalog of a file say before anything is changed. */
+/** Header fields and schema size of a file, read before anything is changed. */
 export interface FileInfo {
   applicationId: number;
   userVersion: number;
@@ -96,7 +91,11 @@ export function readFileInfo(db: Database): FileInfo {
   return {
     applicationId: db.pragma("application_id", { simple: true }) as number,
     userVersion: db.pragma("user_version", { simple: true }) as number,
-    tableCount: (db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number }).n,
+    tableCount: (
+      db.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as {
+        n: number;
+      }
+    ).n,
   };
 }
 
@@ -106,8 +105,13 @@ export function readFileInfo(db: Database): FileInfo {
  * becomes a weft database.
  * @throws WeftError `WEFT_ERR_SQLITE_NOT_WEFT_DATABASE` or `WEFT_ERR_SQLITE_SCHEMA_TOO_NEW`, naming the file.
  */
-export function checkFileInfo(info: FileInfo, file: string, latest: number = SCHEMA_VERSION): void {
-  const empty = info.applicationId === 0 && info.userVersion === 0 && info.tableCount === 0;
+export function checkFileInfo(
+  info: FileInfo,
+  file: string,
+  latest: number = SCHEMA_VERSION,
+): void {
+  const empty =
+    info.applicationId === 0 && info.userVersion === 0 && info.tableCount === 0;
   if (!empty && info.applicationId !== APPLICATION_ID) {
     throw sqliteError(
       SqliteErrorCode.NOT_WEFT_DATABASE,
@@ -119,7 +123,13 @@ export function checkFileInfo(info: FileInfo, file: string, latest: number = SCH
     throw sqliteError(
       SqliteErrorCode.SCHEMA_TOO_NEW,
       `${file} has schema version ${info.userVersion}, written by a newer @weft/store-sqlite; this version reads schema versions up to ${latest}. Upgrade @weft/store-sqlite, or set "path" to another file`,
-      { details: { file, schemaVersion: info.userVersion, supportedVersion: latest } },
+      {
+        details: {
+          file,
+          schemaVersion: info.userVersion,
+          supportedVersion: latest,
+        },
+      },
     );
   }
 }
@@ -156,10 +166,16 @@ export function migrate(
       throw sqliteError(
         SqliteErrorCode.MIGRATION_FAILED,
         `${file}: schema migration to version ${step.version} (${step.description}) failed and was rolled back, so the file is still at version ${current}: ${(error as Error).message}`,
-        { cause: error, details: { file, fromVersion: current, toVersion: step.version } },
+        {
+          cause: error,
+          details: { file, fromVersion: current, toVersion: step.version },
+        },
       );
     }
-    logger.info({ file, version: step.version, description: step.description }, "applied store schema migration");
+    logger.info(
+      { file, version: step.version, description: step.description },
+      "applied store schema migration",
+    );
   }
   return { from, to: current };
 }

@@ -23,7 +23,6 @@ import {
   type StoreOpenContext,
   type StoredObject,
 } from "@weft/core";
-import type { Logger } from "pino";
 import { checkClasses } from "./class-check.js";
 import {
   buildEvent,
@@ -33,16 +32,45 @@ import {
   type ChangeRow,
   type ObjectRow,
 } from "./codec.js";
-import { resolveOptions, type ResolvedOptions, type SqliteStoreOptions } from "./config.js";
+import {
+  resolveOptions,
+  type ResolvedOptions,
+  type SqliteStoreOptions,
+} from "./config.js";
 import { SqliteErrorCode, sqliteCode, sqliteError } from "./errors.js";
-import { registerMetrics, type ChangeLogStatus, type StoreMetrics } from "./metrics.js";
+import {
+  registerMetrics,
+  type ChangeLogStatus,
+  type StoreMetrics,
+} from "./metrics.js";
 import { checkFileInfo, migrate, readFileInfo } from "./schema.js";
-import { prepareReadStatements, prepareWriteStatements, type ReadStatements, type WriteStatements } from "./statements.js";
+import {
+  prepareReadStatements,
+  prepareWriteStatements,
+  type ReadStatements,
+  type WriteStatements,
+} from "./statements.js";
 
 type Connection = Database.Database;
+type Logger = StoreOpenContext["logger"];
 
-/** SQLite result codes after which the same commit may succeed later. */
-const retryableCodes = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_PROTOCOL"]);
+/**
+ * SQLite result codes (without extended suffixes) after which the same commit
+ * may succeed later. Busy and locked errors get their own code.
+ */
+const retryableCodes = new Set([
+  "SQLITE_FULL",
+  "SQLITE_IOERR",
+  "SQLITE_PROTOCOL",
+]);
+
+/** The connection of one snapshot and its row iterator once reading has started. */
+interface SnapshotReader {
+  connection: Connection;
+  rows: IterableIterator<ObjectRow> | undefined;
+  /** Set by `close()`, so a reader that resumes afterwards fails instead of ending early. */
+  closed: boolean;
+}
 
 /** Everything that exists only while the store is open. */
 interface OpenState {
@@ -53,8 +81,8 @@ interface OpenState {
   classes: Map<string, ClassDefinition>;
   logger: Logger;
   metrics: StoreMetrics;
-  /** Connections of snapshots whose objects have not been fully read yet. */
-  snapshots: Set<Connection>;
+  /** Snapshots whose objects have not been fully read yet. */
+  snapshots: Set<SnapshotReader>;
   /** Checkpoints already reported as behind retention, so each is logged once until it catches up. */
   reportedBehind: Set<string>;
   commit: (batch: CommitBatch) => { result: CommitResult; deleted: number };
@@ -89,9 +117,13 @@ export class SqliteStore implements Store {
   async open(context: StoreOpenContext): Promise<void> {
     const file = this.#options.file;
     if (this.#state) {
-      throw sqliteError(SqliteErrorCode.OPEN_FAILED, `${file} is already open in this store; call close() first`, {
-        details: { file },
-      });
+      throw sqliteError(
+        SqliteErrorCode.OPEN_FAILED,
+        `${file} is already open in this store; call close() first`,
+        {
+          details: { file },
+        },
+      );
     }
     const logger = context.logger.child({ store: this.kind });
     const writer = openWriter(file, this.#options, logger);
@@ -103,22 +135,30 @@ export class SqliteStore implements Store {
       const write = prepareWriteStatements(writer);
       const read = prepareReadStatements(reader);
       // The callback runs only after `state` below is assigned.
-      const transaction = writer.transaction((batch: CommitBatch) => this.#applyBatch(state, batch));
+      const transaction = writer.transaction((batch: CommitBatch) =>
+        this.#applyBatch(state, batch),
+      );
       const state: OpenState = {
         writer,
         reader,
         write,
         read,
-        classes: new Map(context.classes.map((definition) => [definition.name, definition])),
+        classes: new Map(
+          context.classes.map((definition) => [definition.name, definition]),
+        ),
         logger,
-        metrics: registerMetrics(context.metrics, () => this.#changeLogStatus()),
+        metrics: registerMetrics(context.metrics, () =>
+          this.#changeLogStatus(),
+        ),
         snapshots: new Set(),
         reportedBehind: new Set(),
         commit: transaction.immediate,
       };
       this.#state = state;
 
-      const deleted = writer.transaction(() => this.#trimChangeLog(state, readLastSeq(write))).immediate();
+      const deleted = writer
+        .transaction(() => this.#trimChangeLog(state, readLastSeq(write)))
+        .immediate();
       state.metrics.retentionDeleted.inc(deleted);
     } catch (error) {
       this.#state?.metrics.unregister();
@@ -147,7 +187,12 @@ export class SqliteStore implements Store {
     this.#state = undefined;
 
     state.metrics.unregister();
-    for (const connection of state.snapshots) connection.close();
+    for (const snapshot of state.snapshots) {
+      snapshot.closed = true;
+      // better-sqlite3 refuses to close a connection while one of its iterators is open.
+      snapshot.rows?.return?.();
+      snapshot.connection.close();
+    }
     if (state.snapshots.size > 0) {
       state.logger.warn(
         { file: this.#options.file, snapshots: state.snapshots.size },
@@ -169,21 +214,32 @@ export class SqliteStore implements Store {
       throw this.#commitError(error, batch);
     }
     state.metrics.commitSeconds.observe((performance.now() - started) / 1000);
-    if (outcome.deleted > 0) state.metrics.retentionDeleted.inc(outcome.deleted);
+    if (outcome.deleted > 0)
+      state.metrics.retentionDeleted.inc(outcome.deleted);
     return outcome.result;
   }
 
-  async get(className: string, id: string, options: { withVector?: boolean } = {}): Promise<StoredObject | undefined> {
+  async get(
+    className: string,
+    id: string,
+    options: { withVector?: boolean } = {},
+  ): Promise<StoredObject | undefined> {
     const { read } = this.#requireOpen();
-    const statement = options.withVector === false ? read.getObjectWithoutVector : read.getObject;
+    const statement =
+      options.withVector === false
+        ? read.getObjectWithoutVector
+        : read.getObject;
     const row = statement.get(className, id) as ObjectRow | undefined;
     return row ? rowToObject(className, row) : undefined;
   }
 
-  async getMany(className: string, ids: string[]): Promise<Map<string, StoredObject>> {
+  async getMany(
+    className: string,
+    ids: string[],
+  ): Promise<Map<string, StoredObject>> {
     const { reader, read } = this.#requireOpen();
     const result = new Map<string, StoredObject>();
-    // One read transaction, so every object comes from the same commit.
+    // One read transaction, so all objects come from the same committed state.
     reader.transaction(() => {
       for (const id of ids) {
         if (result.has(id)) continue;
@@ -209,9 +265,15 @@ export class SqliteStore implements Store {
         { details: { class: query.class, limit: query.limit } },
       );
     }
-    const predicate = query.where === undefined ? undefined : compileFilter(query.where, classes.get(query.class));
-    const after = query.after === undefined ? undefined : decodeCursor(query.after);
-    const statements = query.withVector ? read.listWithVector : read.listWithoutVector;
+    const predicate =
+      query.where === undefined
+        ? undefined
+        : compileFilter(query.where, classes.get(query.class));
+    const after =
+      query.after === undefined ? undefined : decodeCursor(query.after);
+    const statements = query.withVector
+      ? read.listWithVector
+      : read.listWithoutVector;
 
     const objects: StoredObject[] = [];
     let hasMore = false;
@@ -223,7 +285,8 @@ export class SqliteStore implements Store {
             : statements.after.all(query.class, after, query.limit + 1)
         ) as ObjectRow[];
         hasMore = rows.length > query.limit;
-        for (const row of rows.slice(0, query.limit)) objects.push(rowToObject(query.class, row));
+        for (const row of rows.slice(0, query.limit))
+          objects.push(rowToObject(query.class, row));
         return;
       }
 
@@ -244,7 +307,10 @@ export class SqliteStore implements Store {
       }
     })();
 
-    return { objects, next: hasMore ? encodeCursor(objects[objects.length - 1].id) : null };
+    return {
+      objects,
+      next: hasMore ? encodeCursor(objects[objects.length - 1].id) : null,
+    };
   }
 
   /**
@@ -260,9 +326,18 @@ export class SqliteStore implements Store {
     try {
       connection.prepare("BEGIN").run();
       // The first read fixes the transaction's view of the database.
-      const seq = (connection.prepare("SELECT value FROM meta WHERE key = 'last_seq'").pluck().get() as number) ?? 0;
-      state.snapshots.add(connection);
-      return { seq, objects: this.#readSnapshot(state, connection, className) };
+      const seq =
+        (connection
+          .prepare("SELECT value FROM meta WHERE key = 'last_seq'")
+          .pluck()
+          .get() as number) ?? 0;
+      const snapshot: SnapshotReader = {
+        connection,
+        rows: undefined,
+        closed: false,
+      };
+      state.snapshots.add(snapshot);
+      return { seq, objects: this.#readSnapshot(state, snapshot, className) };
     } catch (error) {
       connection.close();
       throw error;
@@ -332,7 +407,10 @@ export class SqliteStore implements Store {
 
   async checkpoints(): Promise<Map<string, number>> {
     const { read } = this.#requireOpen();
-    const rows = read.checkpoints.all() as Array<{ name: string; next_seq: number }>;
+    const rows = read.checkpoints.all() as Array<{
+      name: string;
+      next_seq: number;
+    }>;
     return new Map(rows.map((row) => [row.name, row.next_seq]));
   }
 
@@ -356,11 +434,17 @@ export class SqliteStore implements Store {
     this.#requireOpen().write.deleteState.run(plugin, key);
   }
 
-  async stateList(plugin: string, prefix: string): Promise<Array<{ key: string; value: unknown }>> {
+  async stateList(
+    plugin: string,
+    prefix: string,
+  ): Promise<Array<{ key: string; value: unknown }>> {
     const { read } = this.#requireOpen();
     const entries: Array<{ key: string; value: unknown }> = [];
     // Keys sort by code point, so every key that starts with the prefix follows it without a gap.
-    for (const row of read.stateFrom.iterate(plugin, prefix) as IterableIterator<{ key: string; value: string }>) {
+    for (const row of read.stateFrom.iterate(
+      plugin,
+      prefix,
+    ) as IterableIterator<{ key: string; value: string }>) {
       if (!row.key.startsWith(prefix)) break;
       entries.push({ key: row.key, value: JSON.parse(row.value) });
     }
@@ -379,7 +463,10 @@ export class SqliteStore implements Store {
   }
 
   /** Runs inside the commit's write transaction; a throw rolls back everything it wrote. */
-  #applyBatch(state: OpenState, batch: CommitBatch): { result: CommitResult; deleted: number } {
+  #applyBatch(
+    state: OpenState,
+    batch: CommitBatch,
+  ): { result: CommitResult; deleted: number } {
     const { write } = state;
     const originText = JSON.stringify(batch.origin ?? {});
     const metadataText = JSON.stringify(batch.metadata ?? {});
@@ -395,23 +482,45 @@ export class SqliteStore implements Store {
     const events: ChangeEvent[] = [];
 
     for (const mutation of batch.mutations) {
-      const row = write.selectObject.get(mutation.class, mutation.id) as ObjectRow | undefined;
+      const row = write.selectObject.get(mutation.class, mutation.id) as
+        ObjectRow | undefined;
       const current = row ? rowToObject(mutation.class, row) : undefined;
-      const effect = applyMutation(current, roundMutationVector(mutation), batch.timestamp);
+      const effect = applyMutation(
+        current,
+        roundMutationVector(mutation),
+        batch.timestamp,
+      );
       if (effect.op === "NOOP") {
         outcomes.push({ id: mutation.id, op: "NOOP" });
         continue;
       }
 
       const next = effect.next;
-      const vectorBlob = next?.vector ? vectorBytes(mutation, row, next.vector) : null;
-      const afterText = effect.after === null ? null : JSON.stringify(effect.after);
+      const vectorBlob = next?.vector
+        ? vectorBytes(mutation, row, next.vector)
+        : null;
+      const afterText =
+        effect.after === null ? null : JSON.stringify(effect.after);
       if (effect.op === "DELETE") {
         write.deleteObject.run(mutation.class, mutation.id);
       } else if (effect.op === "INSERT") {
-        write.insertObject.run(mutation.class, mutation.id, afterText, vectorBlob, next!.version, batch.timestamp);
+        write.insertObject.run(
+          mutation.class,
+          mutation.id,
+          afterText,
+          vectorBlob,
+          next!.version,
+          batch.timestamp,
+        );
       } else {
-        write.updateObject.run(afterText, vectorBlob, next!.version, batch.timestamp, mutation.class, mutation.id);
+        write.updateObject.run(
+          afterText,
+          vectorBlob,
+          next!.version,
+          batch.timestamp,
+          mutation.class,
+          mutation.id,
+        );
       }
 
       seq += 1;
@@ -448,9 +557,14 @@ export class SqliteStore implements Store {
     }
 
     for (const position of batch.positions ?? []) {
-      write.upsertPosition.run(position.source, position.stream, position.position);
+      write.upsertPosition.run(
+        position.source,
+        position.stream,
+        position.position,
+      );
     }
-    for (const entry of batch.state ?? []) writeState(write, entry.plugin, entry.key, entry.value);
+    for (const entry of batch.state ?? [])
+      writeState(write, entry.plugin, entry.key, entry.value);
     if (seq !== startSeq) write.writeLastSeq.run(seq);
 
     const deleted = seq === startSeq ? 0 : this.#trimChangeLog(state, seq);
@@ -470,27 +584,45 @@ export class SqliteStore implements Store {
     if (firstSeq === null) return 0;
 
     const slowest = write.minCheckpoint.get() as number | null;
-    const limit = this.#options.force || slowest === null ? lastSeq + 1 : slowest;
+    const limit =
+      this.#options.force || slowest === null ? lastSeq + 1 : slowest;
     let keepFrom = Math.max(firstSeq, lastSeq - this.#options.maxRows + 1);
     if (this.#options.maxAgeMs !== undefined && keepFrom < limit) {
       const cutoff = Date.now() - this.#options.maxAgeMs;
-      const young = write.firstYoungSeq.get(keepFrom, limit, cutoff) as number | undefined;
+      const young = write.firstYoungSeq.get(keepFrom, limit, cutoff) as
+        number | undefined;
       keepFrom = young ?? limit;
     }
     keepFrom = Math.min(keepFrom, limit);
     if (keepFrom <= firstSeq) return 0;
 
     const deleted = write.deleteChangesBefore.run(keepFrom).changes;
-    state.logger.debug({ file: this.#options.file, deleted, firstSeq: keepFrom }, "removed change-log rows by retention");
+    state.logger.debug(
+      { file: this.#options.file, deleted, firstSeq: keepFrom },
+      "removed change-log rows by retention",
+    );
     if (this.#options.force) {
-      for (const checkpoint of write.checkpointsBefore.all(keepFrom) as Array<{ name: string; next_seq: number }>) {
-        this.#reportBehind(state, checkpoint.name, checkpoint.next_seq, keepFrom);
+      for (const checkpoint of write.checkpointsBefore.all(keepFrom) as Array<{
+        name: string;
+        next_seq: number;
+      }>) {
+        this.#reportBehind(
+          state,
+          checkpoint.name,
+          checkpoint.next_seq,
+          keepFrom,
+        );
       }
     }
     return deleted;
   }
 
-  #reportBehind(state: OpenState, name: string, nextSeq: number, firstSeq: number): void {
+  #reportBehind(
+    state: OpenState,
+    name: string,
+    nextSeq: number,
+    firstSeq: number,
+  ): void {
     if (state.reportedBehind.has(name)) return;
     state.reportedBehind.add(name);
     state.logger.warn(
@@ -499,15 +631,34 @@ export class SqliteStore implements Store {
     );
   }
 
-  async *#readSnapshot(state: OpenState, connection: Connection, className: string): AsyncGenerator<StoredObject> {
+  async *#readSnapshot(
+    state: OpenState,
+    snapshot: SnapshotReader,
+    className: string,
+  ): AsyncGenerator<StoredObject> {
     try {
-      const rows = connection
-        .prepare("SELECT id, properties, vector, version, updated_at FROM objects WHERE class = ? ORDER BY id")
+      if (snapshot.closed) throw this.#snapshotClosedError(className);
+      snapshot.rows = snapshot.connection
+        .prepare(
+          "SELECT id, properties, vector, version, updated_at FROM objects WHERE class = ? ORDER BY id",
+        )
         .iterate(className) as IterableIterator<ObjectRow>;
-      for (const row of rows) yield rowToObject(className, row);
+      for (const row of snapshot.rows) yield rowToObject(className, row);
+      if (snapshot.closed) throw this.#snapshotClosedError(className);
     } finally {
-      if (state.snapshots.delete(connection)) connection.close();
+      if (state.snapshots.delete(snapshot)) {
+        snapshot.rows?.return?.();
+        snapshot.connection.close();
+      }
     }
+  }
+
+  #snapshotClosedError(className: string): WeftError {
+    return sqliteError(
+      SqliteErrorCode.NOT_OPEN,
+      `snapshot of class ${className} in ${this.#options.file} was cut short because the store was closed; take a new snapshot after open()`,
+      { details: { file: this.#options.file, class: className } },
+    );
   }
 
   #changeLogStatus(): ChangeLogStatus | undefined {
@@ -517,10 +668,12 @@ export class SqliteStore implements Store {
       firstSeq: readFirstSeq(state.read),
       lastSeq: readLastSeq(state.read),
       checkpoints: new Map(
-        (state.read.checkpoints.all() as Array<{ name: string; next_seq: number }>).map((row) => [
-          row.name,
-          row.next_seq,
-        ]),
+        (
+          state.read.checkpoints.all() as Array<{
+            name: string;
+            next_seq: number;
+          }>
+        ).map((row) => [row.name, row.next_seq]),
       ),
     }))();
   }
@@ -528,7 +681,11 @@ export class SqliteStore implements Store {
   #commitError(error: unknown, batch: CommitBatch): unknown {
     if (error instanceof WeftError) return error;
     const code = sqliteCode(error);
-    const details = { file: this.#options.file, txId: batch.txId, sqliteCode: code };
+    const details = {
+      file: this.#options.file,
+      txId: batch.txId,
+      sqliteCode: code,
+    };
     if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
       return sqliteError(
         SqliteErrorCode.BUSY,
@@ -540,13 +697,19 @@ export class SqliteStore implements Store {
     return sqliteError(
       SqliteErrorCode.COMMIT_FAILED,
       `commit of transaction ${batch.txId} to ${this.#options.file} failed and nothing of it was applied: ${(error as Error).message}`,
-      { cause: error, details, retryable: baseCode !== undefined && retryableCodes.has(baseCode) },
+      {
+        cause: error,
+        details,
+        retryable: baseCode !== undefined && retryableCodes.has(baseCode),
+      },
     );
   }
 }
 
 /** Creates a store; the host opens it with the configured classes. */
-export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
+export function createSqliteStore(
+  options: SqliteStoreOptions = {},
+): SqliteStore {
   return new SqliteStore(options);
 }
 
@@ -554,12 +717,20 @@ function readLastSeq(statements: { lastSeq: Database.Statement }): number {
   return (statements.lastSeq.get() as number | undefined) ?? 0;
 }
 
-function readFirstSeq(statements: { minSeq: Database.Statement; lastSeq: Database.Statement }): number {
+function readFirstSeq(statements: {
+  minSeq: Database.Statement;
+  lastSeq: Database.Statement;
+}): number {
   const first = statements.minSeq.get() as number | null;
   return first ?? readLastSeq(statements) + 1;
 }
 
-function writeState(write: WriteStatements, plugin: string, key: string, value: unknown): void {
+function writeState(
+  write: WriteStatements,
+  plugin: string,
+  key: string,
+  value: unknown,
+): void {
   if (value === undefined) {
     write.deleteState.run(plugin, key);
     return;
@@ -575,16 +746,24 @@ function writeState(write: WriteStatements, plugin: string, key: string, value: 
   write.upsertState.run(plugin, key, text);
 }
 
-/** The bytes of the vector after a write: the stored ones when the write kept the vector. */
-function vectorBytes(mutation: Mutation, row: ObjectRow | undefined, vector: number[]): Buffer {
-  if (mutation.op !== "delete" && mutation.vector === undefined && row?.vector) return row.vector;
+/** Returns the bytes of the vector after a write: the stored ones when the write kept the vector. */
+function vectorBytes(
+  mutation: Mutation,
+  row: ObjectRow | undefined,
+  vector: number[],
+): Buffer {
+  if (mutation.op !== "delete" && mutation.vector === undefined && row?.vector)
+    return row.vector;
   return encodeVector(vector);
 }
 
 /** Rounds a written vector to float32 first, so a rewrite of the same vector compares equal to the stored one. */
 function roundMutationVector(mutation: Mutation): Mutation {
   if (mutation.op === "delete" || !mutation.vector) return mutation;
-  return { ...mutation, vector: mutation.vector.map((value) => Math.fround(value)) };
+  return {
+    ...mutation,
+    vector: mutation.vector.map((value) => Math.fround(value)),
+  };
 }
 
 /**
@@ -592,13 +771,17 @@ function roundMutationVector(mutation: Mutation): Mutation {
  * before changing anything, then switches to WAL, sets durability and
  * migrates the schema.
  */
-function openWriter(file: string, options: ResolvedOptions, logger: Logger): Connection {
+function openWriter(
+  file: string,
+  options: ResolvedOptions,
+  logger: Logger,
+): Connection {
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (error) {
     throw sqliteError(
       SqliteErrorCode.OPEN_FAILED,
-      `cannot create the folder of ${file}: ${(error as Error).message}; create it or set "path" to a writable location`,
+      `failed to create the folder of ${file}: ${(error as Error).message}; create it or set "path" to a writable location`,
       { cause: error, details: { file } },
     );
   }
@@ -609,7 +792,7 @@ function openWriter(file: string, options: ResolvedOptions, logger: Logger): Con
   } catch (error) {
     throw sqliteError(
       SqliteErrorCode.OPEN_FAILED,
-      `cannot open ${file}: ${(error as Error).message}; check that the path is a writable file`,
+      `failed to open ${file}: ${(error as Error).message}; check that the path is a writable file`,
       { cause: error, details: { file, sqliteCode: sqliteCode(error) } },
     );
   }
@@ -624,7 +807,9 @@ function openWriter(file: string, options: ResolvedOptions, logger: Logger): Con
         { details: { file, journalMode: mode } },
       );
     }
-    db.pragma(`synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`);
+    db.pragma(
+      `synchronous = ${options.durability === "full" ? "FULL" : "NORMAL"}`,
+    );
     migrate(db, file, logger);
     return db;
   } catch (error) {
@@ -638,22 +823,29 @@ function openWriter(file: string, options: ResolvedOptions, logger: Logger): Con
         { cause: error, details: { file } },
       );
     }
-    throw sqliteError(SqliteErrorCode.OPEN_FAILED, `cannot open ${file}: ${(error as Error).message}`, {
-      cause: error,
-      details: { file, sqliteCode: code },
-    });
+    throw sqliteError(
+      SqliteErrorCode.OPEN_FAILED,
+      `failed to open ${file}: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { file, sqliteCode: code },
+      },
+    );
   }
 }
 
 function openReader(file: string, options: ResolvedOptions): Connection {
   try {
-    return new Database(file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs });
+    return new Database(file, {
+      readonly: true,
+      fileMustExist: true,
+      timeout: options.busyTimeoutMs,
+    });
   } catch (error) {
     throw sqliteError(
       SqliteErrorCode.OPEN_FAILED,
-      `cannot open a read-only connection to ${file}: ${(error as Error).message}`,
+      `failed to open a read-only connection to ${file}: ${(error as Error).message}`,
       { cause: error, details: { file, sqliteCode: sqliteCode(error) } },
     );
   }
 }
-

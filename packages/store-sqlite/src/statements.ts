@@ -2,7 +2,8 @@ import type { Database, Statement } from "better-sqlite3";
 
 const objectColumns = "id, properties, vector, version, updated_at";
 const objectColumnsWithoutVector = "id, properties, version, updated_at";
-const changeColumns = "seq, op, class, id, before, after, vector, timestamp, tx_id, origin, metadata";
+const changeColumns =
+  "seq, op, class, id, before, after, vector, timestamp, tx_id, origin, metadata";
 
 /** Statements of the read-write connection, prepared once per open. */
 export interface WriteStatements {
@@ -27,10 +28,16 @@ export interface WriteStatements {
 
 export function prepareWriteStatements(db: Database): WriteStatements {
   return {
-    lastSeq: db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").pluck(),
-    writeLastSeq: db.prepare("UPDATE meta SET value = ? WHERE key = 'last_seq'"),
+    lastSeq: db
+      .prepare("SELECT value FROM meta WHERE key = 'last_seq'")
+      .pluck(),
+    writeLastSeq: db.prepare(
+      "UPDATE meta SET value = ? WHERE key = 'last_seq'",
+    ),
     minSeq: db.prepare("SELECT min(seq) FROM changes").pluck(),
-    selectObject: db.prepare(`SELECT ${objectColumns} FROM objects WHERE class = ? AND id = ?`),
+    selectObject: db.prepare(
+      `SELECT ${objectColumns} FROM objects WHERE class = ? AND id = ?`,
+    ),
     insertObject: db.prepare(
       "INSERT INTO objects (class, id, properties, vector, version, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
     ),
@@ -57,10 +64,14 @@ export function prepareWriteStatements(db: Database): WriteStatements {
     ),
     deleteCheckpoint: db.prepare("DELETE FROM checkpoints WHERE name = ?"),
     minCheckpoint: db.prepare("SELECT min(next_seq) FROM checkpoints").pluck(),
-    checkpointsBefore: db.prepare("SELECT name, next_seq FROM checkpoints WHERE next_seq < ? ORDER BY name"),
+    checkpointsBefore: db.prepare(
+      "SELECT name, next_seq FROM checkpoints WHERE next_seq < ? ORDER BY name",
+    ),
     // Arguments: first seq to look at, seq to stop before, cutoff time in ms since the epoch.
     firstYoungSeq: db
-      .prepare("SELECT seq FROM changes WHERE seq >= ? AND seq < ? AND timestamp_ms >= ? ORDER BY seq LIMIT 1")
+      .prepare(
+        "SELECT seq FROM changes WHERE seq >= ? AND seq < ? AND timestamp_ms >= ? ORDER BY seq LIMIT 1",
+      )
       .pluck(),
     deleteChangesBefore: db.prepare("DELETE FROM changes WHERE seq < ?"),
   };
@@ -91,25 +102,49 @@ export interface ReadStatements {
 
 function prepareList(db: Database, columns: string): ListStatements {
   return {
-    first: db.prepare(`SELECT ${columns} FROM objects WHERE class = ? ORDER BY id LIMIT ?`),
-    after: db.prepare(`SELECT ${columns} FROM objects WHERE class = ? AND id > ? ORDER BY id LIMIT ?`),
-    scanFirst: db.prepare(`SELECT ${columns} FROM objects WHERE class = ? ORDER BY id`),
-    scanAfter: db.prepare(`SELECT ${columns} FROM objects WHERE class = ? AND id > ? ORDER BY id`),
+    first: db.prepare(
+      `SELECT ${columns} FROM objects WHERE class = ? ORDER BY id LIMIT ?`,
+    ),
+    after: db.prepare(
+      `SELECT ${columns} FROM objects WHERE class = ? AND id > ? ORDER BY id LIMIT ?`,
+    ),
+    scanFirst: db.prepare(
+      `SELECT ${columns} FROM objects WHERE class = ? ORDER BY id`,
+    ),
+    scanAfter: db.prepare(
+      `SELECT ${columns} FROM objects WHERE class = ? AND id > ? ORDER BY id`,
+    ),
   };
 }
 
 export function prepareReadStatements(db: Database): ReadStatements {
   return {
-    lastSeq: db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").pluck(),
+    lastSeq: db
+      .prepare("SELECT value FROM meta WHERE key = 'last_seq'")
+      .pluck(),
     minSeq: db.prepare("SELECT min(seq) FROM changes").pluck(),
-    getObject: db.prepare(`SELECT ${objectColumns} FROM objects WHERE class = ? AND id = ?`),
-    getObjectWithoutVector: db.prepare(`SELECT ${objectColumnsWithoutVector} FROM objects WHERE class = ? AND id = ?`),
+    getObject: db.prepare(
+      `SELECT ${objectColumns} FROM objects WHERE class = ? AND id = ?`,
+    ),
+    getObjectWithoutVector: db.prepare(
+      `SELECT ${objectColumnsWithoutVector} FROM objects WHERE class = ? AND id = ?`,
+    ),
     listWithVector: prepareList(db, objectColumns),
     listWithoutVector: prepareList(db, objectColumnsWithoutVector),
-    changesFrom: db.prepare(`SELECT ${changeColumns} FROM changes WHERE seq >= ? ORDER BY seq LIMIT ?`),
-    checkpoints: db.prepare("SELECT name, next_seq FROM checkpoints ORDER BY name"),
-    positions: db.prepare("SELECT source, stream, position FROM positions WHERE source = ? ORDER BY stream"),
-    stateGet: db.prepare("SELECT value FROM state WHERE plugin = ? AND key = ?").pluck(),
-    stateFrom: db.prepare("SELECT key, value FROM state WHERE plugin = ? AND key >= ? ORDER BY key"),
+    changesFrom: db.prepare(
+      `SELECT ${changeColumns} FROM changes WHERE seq >= ? ORDER BY seq LIMIT ?`,
+    ),
+    checkpoints: db.prepare(
+      "SELECT name, next_seq FROM checkpoints ORDER BY name",
+    ),
+    positions: db.prepare(
+      "SELECT source, stream, position FROM positions WHERE source = ? ORDER BY stream",
+    ),
+    stateGet: db
+      .prepare("SELECT value FROM state WHERE plugin = ? AND key = ?")
+      .pluck(),
+    stateFrom: db.prepare(
+      "SELECT key, value FROM state WHERE plugin = ? AND key >= ? ORDER BY key",
+    ),
   };
 }

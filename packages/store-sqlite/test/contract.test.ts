@@ -13,7 +13,10 @@ for (const durability of ["full", "normal"] as const) {
   void t.test(`store contract with durability ${durability}`, async (tt) => {
     await runStoreContract(tt, () => {
       count += 1;
-      return createSqliteStore({ path: join(dir, `contract-${count}.db`), durability });
+      return createSqliteStore({
+        path: join(dir, `contract-${count}.db`),
+        durability,
+      });
     });
   });
 }
