@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  ErrorCode,
   createHostFromConfig,
   createLogger,
   formatProblems,
@@ -45,6 +46,29 @@ export async function validateCommand(
 ): Promise<number> {
   const config = await load(file, io);
   if (typeof config === "number") return config;
+
+  // Vectorizers come from plugins, so only a registered host can tell whether each class's exists.
+  const host = await createHostFromConfig(config, {
+    logger: createLogger({ level: "silent" }),
+  });
+  const missing = config.classes.flatMap((definition, i) =>
+    definition.vectorizer &&
+    !host.capabilities.hasVectorizer(definition.vectorizer.use)
+      ? [
+          {
+            path: `classes[${i}].vectorizer.use`,
+            code: ErrorCode.CAPABILITY_NOT_FOUND,
+            message: `no vectorizer named "${definition.vectorizer.use}"; add the plugin that provides it, or use hash`,
+          },
+        ]
+      : [],
+  );
+  if (missing.length > 0) {
+    io.err(
+      `${file}: ${missing.length} problem(s)\n${formatProblems(missing)}\n`,
+    );
+    return ExitCode.CONFIG_INVALID;
+  }
 
   const names = [config.store, ...config.plugins]
     .map((loaded) => loaded.plugin.name)

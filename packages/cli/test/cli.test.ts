@@ -61,6 +61,19 @@ t.test("validate prints every problem and exits 1", async (t) => {
   t.match(result.err, /shutdownTimeout: expected duration/);
 });
 
+t.test("validate reports a vectorizer nobody provides", async (t) => {
+  const file = await configFile(
+    t,
+    `store: { use: memory }\nclasses: [{ name: Doc, properties: [{ name: title, type: text }], vectorizer: { use: nope, fields: [title] } }]\n`,
+  );
+  const result = await run(["validate", "-c", file]);
+  t.equal(result.code, ExitCode.CONFIG_INVALID);
+  t.match(
+    result.err,
+    /classes\[0\]\.vectorizer\.use: no vectorizer named "nope".*\[WEFT_ERR_CAPABILITY_NOT_FOUND\]/,
+  );
+});
+
 t.test("validate of a missing file exits 1 with the path", async (t) => {
   const result = await run(["validate", "-c", "/nonexistent/weft.yaml"]);
   t.equal(result.code, ExitCode.CONFIG_INVALID);
@@ -123,6 +136,7 @@ t.test("start serves until SIGTERM, then exits 0", async (t) => {
 
   const response = await fetch(`${url}/v1/objects`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({
       class: "Product",
       properties: { name: "from the CLI test" },

@@ -39,7 +39,7 @@ export function parseDuration(
 
   throw new WeftError(
     ErrorCode.CONFIG_DURATION,
-    `${where}: invalid duration ${JSON.stringify(value)}; write a number of milliseconds or a string such as "250ms", "1s", "5m" or "2h"`,
+    `${where}: invalid duration ${JSON.stringify(value)}; write a number of milliseconds or a string such as "250ms", "1s", "5m", "2h" or "1d"`,
     { details: { path: where, value } },
   );
 }
@@ -57,7 +57,7 @@ export function DurationSchema(
     {
       ...options,
       description:
-        "duration: milliseconds or a string such as 250ms, 1s, 5m, 2h",
+        "duration: milliseconds or a string such as 250ms, 1s, 5m, 2h, 1d",
     },
   );
 }

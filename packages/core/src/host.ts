@@ -118,6 +118,7 @@ export class Host {
       logger: this.logger,
       metrics: new WriteMetrics(this.metrics),
       maxQueued: options.maxQueuedWrites ?? 64,
+      vectorDimensions: (className) => this.#vectorDimensions(className),
     });
     this.capabilities.provideVectorizer(
       "hash",
@@ -313,7 +314,10 @@ export class Host {
     exit: (code: number) => void = (code) => process.exit(code),
   ): () => void {
     let received = false;
+    let finished = false;
     const onSignal = (signal: NodeJS.Signals) => {
+      // A signal that arrives after the stop finished changes nothing.
+      if (finished) return;
       if (received) {
         this.logger.warn(
           { signal },
@@ -324,8 +328,12 @@ export class Host {
       received = true;
       this.logger.info({ signal }, "stopping");
       this.stop().then(
-        () => exit(0),
+        () => {
+          finished = true;
+          exit(0);
+        },
         (error: unknown) => {
+          finished = true;
           this.logger.error({ err: error }, "stop failed");
           exit(1);
         },
@@ -420,6 +428,13 @@ export class Host {
     ).catch((error: unknown) =>
       this.logger.error({ err: error, step }, "shutdown step timed out"),
     );
+  }
+
+  #vectorDimensions(className: string): number | undefined {
+    const binding = this.classes.get(className)?.vectorizer;
+    if (!binding || !this.capabilities.hasVectorizer(binding.use))
+      return undefined;
+    return this.capabilities.vectorizer(binding.use).dimensions;
   }
 
   #statusOf(plugin: string): PluginStatus | undefined {

@@ -156,7 +156,7 @@ const badConfigs: Array<[string, string, string, string, NodeJS.ProcessEnv?]> =
       "bad duration",
       `${store}shutdownTimeout: soon`,
       "shutdownTimeout",
-      ErrorCode.CONFIG_INVALID,
+      ErrorCode.CONFIG_DURATION,
     ],
     [
       "bad store setting",
@@ -393,4 +393,23 @@ t.test("durations", async (t) => {
     message: /flushInterval: invalid duration "5 minutes"/,
   });
   t.throws(() => parseDuration(-1), { code: ErrorCode.CONFIG_DURATION });
+});
+
+t.test("a missing variable is reported once", async (t) => {
+  const dir = await configDir(t);
+  const problems = await problemsOf(
+    dir,
+    `${store}server: { port: "\${NOPE_PORT}" }`,
+  );
+  t.same(
+    problems.map((problem) => [problem.path, problem.code]),
+    [["server.port", ErrorCode.CONFIG_ENV_MISSING]],
+  );
+});
+
+t.test("a bad duration has the duration code", async (t) => {
+  const dir = await configDir(t);
+  const [problem] = await problemsOf(dir, `${store}shutdownTimeout: 2w`);
+  t.equal(problem.code, ErrorCode.CONFIG_DURATION);
+  t.match(problem.message, /1d/);
 });

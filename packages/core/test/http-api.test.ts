@@ -345,3 +345,67 @@ t.test("plugin errors choose their HTTP status", async (t) => {
     "a status outside 400-599 is ignored",
   );
 });
+
+t.test("bodies must be JSON with known keys", async (t) => {
+  const host = await startHost(t);
+
+  const plain = await fetch(`${host.http!.url}/v1/objects`, {
+    method: "POST",
+    headers: { "content-type": "text/plain" },
+    body: JSON.stringify({ class: "Product", properties: {} }),
+  });
+  t.equal(plain.status, 415);
+  t.equal(
+    ((await plain.json()) as { error: { code: string } }).error.code,
+    ErrorCode.HTTP_UNSUPPORTED_MEDIA_TYPE,
+  );
+
+  const typo = await request(host, "POST", "/v1/objects", {
+    class: "Product",
+    propertes: { name: "typo" },
+  });
+  t.equal(typo.status, 400);
+  t.match(typo.body.error.message, /unknown key "propertes"/);
+
+  const missingClass = await request(host, "POST", "/v1/objects", {
+    properties: {},
+  });
+  t.equal(missingClass.status, 422);
+  t.match(missingClass.body.error.message, /class is missing/);
+
+  const badItem = await request(host, "POST", "/v1/batch/objects", {
+    objects: [{ class: "Product", properties: {} }, 1],
+  });
+  t.equal(badItem.status, 400);
+  t.match(badItem.body.error.message, /objects\[1\] must be a JSON object/);
+  t.equal(
+    await host.store.lastSeq(),
+    0,
+    "nothing of a malformed batch is written",
+  );
+
+  const infinite = await request(
+    host,
+    "POST",
+    "/v1/objects",
+    '{"class":"Product","properties":{"price":1e400}}',
+  );
+  t.match(
+    infinite.body.error.message,
+    /price: expected number, got number Infinity/,
+  );
+
+  const blank = await request(host, "PUT", "/v1/objects/Product/%20", {
+    properties: {},
+  });
+  t.equal(blank.status, 400);
+});
+
+t.test("PATCH of a missing object is 404", async (t) => {
+  const host = await startHost(t);
+  const response = await request(host, "PATCH", `/v1/objects/Product/${id}`, {
+    properties: { name: "x" },
+  });
+  t.equal(response.status, 404);
+  t.equal(await host.store.lastSeq(), 0);
+});

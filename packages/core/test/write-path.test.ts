@@ -415,3 +415,38 @@ t.test("positions and state commit with the batch", async (t) => {
   ]);
   t.equal(await host.state("file").get("lines"), 3);
 });
+
+t.test("vector length must match the class's vectorizer", async (t) => {
+  const host = await startHost(t, {
+    hashDimensions: 8,
+    classes: [
+      {
+        name: "Doc",
+        properties: [{ name: "title", type: "text" }],
+        vectorizer: { use: "hash", fields: ["title"] },
+      },
+    ],
+  });
+  const [wrong, right] = await host.write([
+    {
+      op: "upsert",
+      class: "Doc",
+      id: "a",
+      properties: { title: "x" },
+      vector: [1, 2],
+    },
+    {
+      op: "upsert",
+      class: "Doc",
+      id: "b",
+      properties: { title: "y" },
+      vector: [1, 0, 0, 0, 0, 0, 0, 0],
+    },
+  ]);
+  t.equal(wrong.status, "rejected");
+  t.match(
+    wrong.error?.message,
+    /vector: expected 8 dimensions, the size of the class's vectorizer hash, got 2/,
+  );
+  t.equal(right.status, "ok");
+});

@@ -12,6 +12,8 @@ const isoDate =
 
 function describe(value: unknown): string {
   if (value === null) return "null";
+  // JSON.parse turns 1e400 into Infinity, which JSON.stringify would print as null.
+  if (typeof value === "number") return `number ${String(value)}`;
   if (Array.isArray(value)) return "array";
   return typeof value === "string"
     ? `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`

@@ -72,9 +72,12 @@ export function checkConfig<T>(
     // A union reports its own error plus one per member; the first says enough.
     if (seen.has(path)) continue;
     seen.add(path);
+    const isDuration =
+      typeof error.schema.description === "string" &&
+      error.schema.description.startsWith("duration");
     problems.push({
       path,
-      code: ErrorCode.CONFIG_INVALID,
+      code: isDuration ? ErrorCode.CONFIG_DURATION : ErrorCode.CONFIG_INVALID,
       message: describeError(
         error.type,
         error.message,

@@ -137,7 +137,8 @@ export async function checkLoadedConfig(
     "startTimeout",
     problems,
   );
-  if (problems.length > 0 || !store) throw configError(file, problems);
+  if (problems.length > 0 || !store)
+    throw configError(file, withoutEchoes(problems));
 
   const apiKeys = (
     Array.isArray(host.auth.apiKeys)
@@ -244,6 +245,22 @@ function checkDuplicates(
       });
     } else seen.set(loaded.plugin.name, loaded.path);
   }
+}
+
+/**
+ * Drops schema problems at paths whose `${VAR}` was missing: the value there
+ * is the unreplaced reference, and its type error would only repeat the cause.
+ */
+function withoutEchoes(problems: ConfigProblem[]): ConfigProblem[] {
+  const missing = new Set(
+    problems
+      .filter((problem) => problem.code === ErrorCode.CONFIG_ENV_MISSING)
+      .map((problem) => problem.path),
+  );
+  return problems.filter(
+    (problem) =>
+      problem.code !== ErrorCode.CONFIG_INVALID || !missing.has(problem.path),
+  );
 }
 
 function safeDuration(

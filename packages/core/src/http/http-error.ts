@@ -5,6 +5,7 @@ const statusByCode: Record<string, number> = {
   [ErrorCode.HTTP_BODY_TOO_LARGE]: 413,
   [ErrorCode.HTTP_JSON_INVALID]: 400,
   [ErrorCode.HTTP_BAD_REQUEST]: 400,
+  [ErrorCode.HTTP_UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCode.HTTP_NOT_FOUND]: 404,
   [ErrorCode.HTTP_UNAUTHORIZED]: 401,
   [ErrorCode.ID_INVALID]: 400,

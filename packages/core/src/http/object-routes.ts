@@ -20,12 +20,58 @@ function requireObject(body: unknown, what: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** Rejects keys an object body does not have, so a misspelled `properties` is not stored as an empty object. */
+function checkKeys(
+  body: Record<string, unknown>,
+  allowed: readonly string[],
+  what: string,
+): void {
+  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw badRequest(
+      `${what} has unknown key ${JSON.stringify(unknown[0])}; allowed keys: ${allowed.join(", ")}`,
+      { key: unknown[0] },
+    );
+  }
+}
+
+const objectKeys = ["class", "id", "properties", "vector"] as const;
+const pathObjectKeys = ["properties", "vector"] as const;
+const batchItemKeys = ["op", "class", "id", "properties", "vector"] as const;
+
+/** Reads a JSON body after checking its media type, so no other site's form post is taken as a write. */
+async function jsonBody(
+  context: RouteContext,
+): Promise<Record<string, unknown>> {
+  const type = (context.request.headers["content-type"] ?? "")
+    .split(";")[0]
+    .trim()
+    .toLowerCase();
+  if (type !== "application/json" && !type.endsWith("+json")) {
+    throw new WeftError(
+      ErrorCode.HTTP_UNSUPPORTED_MEDIA_TYPE,
+      `content-type must be application/json, got ${JSON.stringify(type || "none")}`,
+      {
+        details: { contentType: type },
+      },
+    );
+  }
+  return requireObject(await context.json(), "request body");
+}
+
 function requireClass(
   host: Host,
   name: string | undefined,
   status: 404 | 422,
 ): string {
   if (name && host.classes.has(name)) return name;
+  if (!name) {
+    throw new WeftError(
+      ErrorCode.CLASS_UNKNOWN,
+      `class is missing; name one of ${[...host.classes.keys()].join(", ") || "the configured classes"}`,
+      {},
+    );
+  }
   const message = `unknown class ${JSON.stringify(name)}; configured classes: ${[...host.classes.keys()].join(", ") || "none"}`;
   if (status === 404)
     throw new WeftError(ErrorCode.HTTP_NOT_FOUND, message, {
@@ -38,7 +84,8 @@ function requireClass(
 
 /** The id of a path parameter: a UUID as is, any other key as its UUIDv5. */
 function pathId(raw: string | undefined): string {
-  if (!raw) throw badRequest("missing object id in the path");
+  if (!raw || raw.trim() === "")
+    throw badRequest("missing or blank object id in the path");
   return isObjectId(raw) ? raw.toLowerCase() : toObjectId(raw);
 }
 
@@ -125,7 +172,8 @@ export function registerObjectRoutes(host: Host): void {
     method: "POST",
     url: "/v1/objects",
     handler: async (context) => {
-      const body = requireObject(await context.json(), "request body");
+      const body = await jsonBody(context);
+      checkKeys(body, objectKeys, "request body");
       const className = requireClass(
         host,
         body.class as string | undefined,
@@ -161,12 +209,21 @@ export function registerObjectRoutes(host: Host): void {
       url: "/v1/objects/:class/:id",
       handler: async (context) => {
         const className = requireClass(host, context.params.class, 404);
-        const body = requireObject(await context.json(), "request body");
-        await writeOne(
-          host,
-          context,
-          objectRequest(body, op, className, pathId(context.params.id)),
-        );
+        const body = await jsonBody(context);
+        checkKeys(body, pathObjectKeys, "request body");
+        const id = pathId(context.params.id);
+
+        // Over HTTP, PATCH changes an existing object; PUT creates or replaces.
+        if (op === "patch" && !(await host.store.get(className, id))) {
+          throw new WeftError(
+            ErrorCode.HTTP_NOT_FOUND,
+            `no object ${id} in class ${className}; create it with PUT or POST /v1/objects`,
+            {
+              details: { class: className, id },
+            },
+          );
+        }
+        await writeOne(host, context, objectRequest(body, op, className, id));
       },
     });
   }
@@ -196,14 +253,14 @@ export function registerObjectRoutes(host: Host): void {
     method: "POST",
     url: "/v1/batch/objects",
     handler: async (context) => {
-      const body = requireObject(await context.json(), "request body");
+      const body = await jsonBody(context);
+      checkKeys(body, ["objects"], "request body");
       if (!Array.isArray(body.objects))
         throw badRequest('request body must be { "objects": [ ... ] }');
 
-      const requests = body.objects.map((item: unknown) => {
-        const object = (
-          typeof item === "object" && item !== null ? item : {}
-        ) as Record<string, unknown>;
+      const requests = body.objects.map((item: unknown, i: number) => {
+        const object = requireObject(item, `objects[${i}]`);
+        checkKeys(object, batchItemKeys, `objects[${i}]`);
         return objectRequest(
           object,
           (object.op as WriteRequest["op"]) ?? "upsert",

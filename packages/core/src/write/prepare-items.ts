@@ -38,6 +38,13 @@ export function prepareItem(
       `op must be upsert, patch or delete, got ${JSON.stringify(request.op)}`,
     );
   }
+  if (request.class === undefined || request.class === null) {
+    return reject(
+      index,
+      ErrorCode.CLASS_UNKNOWN,
+      `class is missing; set "class" to one of ${[...classNames].join(", ") || "the configured classes"}`,
+    );
+  }
   if (typeof request.class !== "string" || !classNames.has(request.class)) {
     return reject(
       index,
@@ -97,13 +104,16 @@ export function prepareItem(
 
 function resolveId(request: WriteRequest): string | { message: string } {
   const key = request.id;
+  if (typeof key === "number" && !Number.isFinite(key))
+    return { message: `id must be a finite number, got ${String(key)}` };
   if (key === undefined || key === null) {
     return request.op === "upsert"
       ? newObjectId()
       : { message: `${request.op} needs an id` };
   }
   if (typeof key === "string") {
-    if (key.length === 0) return { message: "id must not be empty" };
+    if (key.trim().length === 0)
+      return { message: "id must not be empty or blank" };
     return isObjectId(key) ? key.toLowerCase() : toObjectId(key);
   }
   if (

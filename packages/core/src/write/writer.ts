@@ -22,6 +22,8 @@ export interface WriterContext {
   metrics: WriteMetrics;
   /** Most writes waiting for the commit lock before `full` turns true. */
   maxQueued: number;
+  /** Vector length a class requires, when its vectorizer has fixed dimensions. */
+  vectorDimensions(className: string): number | undefined;
 }
 
 /**
@@ -200,6 +202,17 @@ export class Writer {
         continue;
       }
       const problems = validateProperties(definition, item.properties);
+      const dimensions = this.#context.vectorDimensions(item.class);
+      if (
+        Array.isArray(item.vector) &&
+        dimensions !== undefined &&
+        item.vector.length !== dimensions
+      ) {
+        problems.push({
+          property: "vector",
+          message: `expected ${dimensions} dimensions, the size of the class's vectorizer ${definition.vectorizer?.use}, got ${item.vector.length}`,
+        });
+      }
       if (problems.length === 0) continue;
 
       const summary = problems
