@@ -6,7 +6,8 @@ export const SubscriptionsConfigSchema = Type.Object(
   {
     enabled: Type.Boolean({
       default: true,
-      description: "false registers nothing: no endpoint, no change-feed reader",
+      description:
+        "false registers nothing: no endpoint, no change-feed reader",
     }),
     path: Type.String({
       default: "/v1/graphql",
@@ -17,7 +18,8 @@ export const SubscriptionsConfigSchema = Type.Object(
     maxSubscribers: Type.Integer({
       minimum: 1,
       default: 10_000,
-      description: "subscriptions the host serves at once, over all connections",
+      description:
+        "subscriptions the host serves at once, over all connections",
     }),
     maxSubscriptionsPerConnection: Type.Integer({
       minimum: 1,
@@ -63,7 +65,7 @@ export const SubscriptionsConfigSchema = Type.Object(
 /** The plugin's config after defaults. */
 export type SubscriptionsConfig = Static<typeof SubscriptionsConfigSchema>;
 
-/** What a slow subscriber's full buffer leads to. */
+/** The action taken when a slow subscriber's buffer is full. */
 export type SlowConsumerPolicy = SubscriptionsConfig["slowConsumer"];
 
 /** Settings of the subscription manager and the transports, with durations in milliseconds. */

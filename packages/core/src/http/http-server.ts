@@ -143,11 +143,11 @@ export class HttpServer {
 
   /** Stops accepting connections; in-flight requests finish. */
   stopAccepting(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.#server.listening) return resolve();
-      this.#server.close(() => resolve());
-      this.#server.closeIdleConnections();
-    });
+    // close() stops listening at once, but its callback waits for every open
+    // connection, upgraded WebSockets included; those close later, in closeAll.
+    if (this.#server.listening) this.#server.close();
+    this.#server.closeIdleConnections();
+    return Promise.resolve();
   }
 
   /** Waits until no request is running. */

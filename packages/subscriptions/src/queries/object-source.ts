@@ -1,7 +1,7 @@
-import type { ChangeEvent, StoredObject } from "@weft/core";
+import type { ChangeEvent } from "@weft/core";
 
 /**
- * What the object types of the schema resolve from: a stored object read by
+ * The source object types resolve from: a stored object read by
  * a query, or the before or after image of a change event. Events carry no
  * version or update time, so those fields resolve to null there.
  */
@@ -13,7 +13,7 @@ export interface ObjectSource {
   updatedAt?: string;
 }
 
-/** The object a change event is about: the after image, or the before image for deletes. */
+/** Returns the object a change event is about: the after image, or the before image for deletes. */
 export function eventObject(event: ChangeEvent): ObjectSource | null {
   const image = event.op === "DELETE" ? event.before : event.after;
   if (!image) return null;
@@ -23,12 +23,7 @@ export function eventObject(event: ChangeEvent): ObjectSource | null {
     : { id: event.id, properties: image, vector: event.vector };
 }
 
-/** The before image of a change event; null for inserts. */
+/** Returns the before image of a change event; null for inserts. */
 export function eventPrevious(event: ChangeEvent): ObjectSource | null {
   return event.before ? { id: event.id, properties: event.before } : null;
-}
-
-/** A stored object as the object types read it. */
-export function storedObject(object: StoredObject): ObjectSource {
-  return object;
 }

@@ -36,7 +36,11 @@ function selectsIn(
     if (selection.kind === Kind.FIELD) {
       if (selection.name.value !== path[0]) continue;
       if (path.length === 1) return true;
-      if (selection.selectionSet && selectsIn(selection.selectionSet, path.slice(1), info, visited)) return true;
+      if (
+        selection.selectionSet &&
+        selectsIn(selection.selectionSet, path.slice(1), info, visited)
+      )
+        return true;
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       if (selectsIn(selection.selectionSet, path, info, visited)) return true;
     } else {
@@ -54,8 +58,16 @@ function isIncluded(
   node: Parameters<typeof getDirectiveValues>[1],
   info: GraphQLResolveInfo,
 ): boolean {
-  const skip = getDirectiveValues(GraphQLSkipDirective, node, info.variableValues);
+  const skip = getDirectiveValues(
+    GraphQLSkipDirective,
+    node,
+    info.variableValues,
+  );
   if (skip?.if === true) return false;
-  const include = getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues);
+  const include = getDirectiveValues(
+    GraphQLIncludeDirective,
+    node,
+    info.variableValues,
+  );
   return include?.if !== false;
 }

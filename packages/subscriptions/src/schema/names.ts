@@ -12,12 +12,17 @@ export const objectFieldNames = new Set([
 export const combinatorNames = new Set(["and", "or", "not"]);
 
 /** Fields of a `<Class>Change` type other than the object itself. */
-export const changeFieldNames = new Set(["type", "previous", "seq", "_metadata"]);
+export const changeFieldNames = new Set([
+  "type",
+  "previous",
+  "seq",
+  "_metadata",
+]);
 
 /** The GraphQL field names generated for one class. */
 export interface ClassFieldNames {
   className: string;
-  /** Field of `<Class>Change` that holds the object: the class name in lower camel case. */
+  /** Field of `<Class>Change` that contains the object: the class name in lower camel case. */
   object: string;
   /** Subscription root field, such as `productChanges`. */
   changes: string;

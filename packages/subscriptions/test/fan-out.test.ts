@@ -1,0 +1,118 @@
+import t from "tap";
+import {
+  Settler,
+  connect,
+  startHost,
+  subscribe,
+  waitFor,
+  type Collector,
+} from "./helpers.js";
+
+const CLIENTS = 20;
+const PER_CLIENT = 50;
+const CATEGORIES = 100;
+
+t.test(
+  "1,000 subscribers each receive exactly their matching events",
+  async (t) => {
+    const testHost = await startHost(t);
+    const query = `subscription ($where: ProductWhere, $operations: [ChangeOperation!]) {
+    productChanges(where: $where, operations: $operations) { seq type product { category } }
+  }`;
+
+    const settlers: Settler[] = [];
+    const subscribers: Array<{
+      collector: Collector;
+      category: string;
+      insertsOnly: boolean;
+    }> = [];
+    for (let c = 0; c < CLIENTS; c++) {
+      const client = connect(t, testHost);
+      settlers.push(new Settler(testHost, client));
+      for (let s = 0; s < PER_CLIENT; s++) {
+        const index = c * PER_CLIENT + s;
+        const category = `c${index % CATEGORIES}`;
+        const insertsOnly = Math.floor(index / CATEGORIES) % 2 === 1;
+        const variables = {
+          where: { category: { equals: category } },
+          ...(insertsOnly ? { operations: ["INSERT"] } : {}),
+        };
+        subscribers.push({
+          collector: subscribe(client, query, variables),
+          category,
+          insertsOnly,
+        });
+      }
+    }
+    const total = CLIENTS * PER_CLIENT + CLIENTS;
+    await waitFor(
+      () => testHost.manager.subscriberCount === total,
+      `${total} subscriptions`,
+    );
+
+    // 200 inserts (two per category), then 100 updates (one per category), in batches.
+    const expected = new Map<
+      string,
+      { inserts: number[]; updates: number[] }
+    >();
+    for (let k = 0; k < CATEGORIES; k++)
+      expected.set(`c${k}`, { inserts: [], updates: [] });
+    for (let batch = 0; batch < 4; batch++) {
+      const requests = Array.from({ length: 50 }, (_, i) => {
+        const k = batch * 50 + i;
+        return {
+          op: "upsert" as const,
+          class: "Product",
+          id: `p${k}`,
+          properties: { name: `p${k}`, category: `c${k % CATEGORIES}` },
+        };
+      });
+      const seqs = await testHost.write(requests);
+      requests.forEach((request, i) =>
+        expected.get(request.properties.category)!.inserts.push(seqs[i]),
+      );
+    }
+    for (let batch = 0; batch < 2; batch++) {
+      const requests = Array.from({ length: 50 }, (_, i) => ({
+        op: "patch" as const,
+        class: "Product",
+        id: `p${batch * 50 + i}`,
+        properties: { price: 1 },
+      }));
+      const seqs = await testHost.write(requests);
+      seqs.forEach((seq, i) =>
+        expected.get(`c${batch * 50 + i}`)!.updates.push(seq),
+      );
+    }
+    await Promise.all(settlers.map((settler) => settler.settle()));
+
+    let exact = 0;
+    for (const { collector, category, insertsOnly } of subscribers) {
+      const wanted = expected.get(category)!;
+      const seqs = insertsOnly
+        ? wanted.inserts
+        : [...wanted.inserts, ...wanted.updates].sort((a, b) => a - b);
+      if (
+        JSON.stringify(collector.seqs("productChanges")) ===
+        JSON.stringify(seqs)
+      )
+        exact += 1;
+      else
+        t.same(
+          collector.seqs("productChanges"),
+          seqs,
+          `subscriber of ${category}${insertsOnly ? " (inserts)" : ""}`,
+        );
+    }
+    t.equal(
+      exact,
+      CLIENTS * PER_CLIENT,
+      "every subscriber got exactly its events",
+    );
+    t.equal(
+      testHost.manager.stats().groups,
+      CATEGORIES * 2 + 1,
+      "one group per category and operation set, plus the markers",
+    );
+  },
+);
