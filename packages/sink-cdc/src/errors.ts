@@ -16,13 +16,18 @@ export const CdcErrorCode = {
   CHECKPOINT_INVALID: "WEFT_ERR_CDC_CHECKPOINT_INVALID",
 } as const;
 
-export type CdcErrorCodeValue = (typeof CdcErrorCode)[keyof typeof CdcErrorCode];
+export type CdcErrorCodeValue =
+  (typeof CdcErrorCode)[keyof typeof CdcErrorCode];
 
 /** Creates a {@link WeftError} with one of this package's codes. */
 export function cdcError(
   code: CdcErrorCodeValue,
   message: string,
-  options: { cause?: unknown; details?: ErrorDetails; retryable?: boolean } = {},
+  options: {
+    cause?: unknown;
+    details?: ErrorDetails;
+    retryable?: boolean;
+  } = {},
 ): WeftError {
   return new WeftError(code, message, options);
 }

@@ -9,7 +9,11 @@ const classPlaceholder = /\{class\}/g;
  * `{class}` replaced by the class name. Every topic is checked once here, so a
  * bad name fails at start-up instead of at the first send.
  */
-export function createTopicRouter(template: string, classNames: Iterable<string>, path: string): (className: string) => string {
+export function createTopicRouter(
+  template: string,
+  classNames: Iterable<string>,
+  path: string,
+): (className: string) => string {
   const leftover = template.replace(classPlaceholder, "");
   if (/[{}]/.test(leftover)) {
     throw cdcError(
@@ -34,7 +38,10 @@ export function createTopicRouter(template: string, classNames: Iterable<string>
 
   return (className) => {
     const topic = topics.get(className);
-    if (topic === undefined) throw new Error(`no topic for class ${className}: the router only knows the classes given at start-up`);
+    if (topic === undefined)
+      throw new Error(
+        `no topic for class ${className}: the router only knows the classes given at start-up`,
+      );
     return topic;
   };
 }

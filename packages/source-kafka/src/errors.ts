@@ -24,8 +24,6 @@ export const SourceKafkaErrorCode = {
   DEBEZIUM_INVALID: "WEFT_ERR_SOURCE_KAFKA_DEBEZIUM_INVALID",
   /** Producing to the dead-letter topic failed; the batch is retried. */
   DEAD_LETTER_FAILED: "WEFT_ERR_SOURCE_KAFKA_DEAD_LETTER_FAILED",
-  /** The consumer config names a class the host does not have, or is inconsistent. */
-  CONFIG_INVALID: "WEFT_ERR_SOURCE_KAFKA_CONFIG_INVALID",
 } as const;
 
 export type SourceKafkaErrorCodeValue =
@@ -35,7 +33,11 @@ export type SourceKafkaErrorCodeValue =
 export function sourceKafkaError(
   code: SourceKafkaErrorCodeValue,
   message: string,
-  options: { cause?: unknown; details?: ErrorDetails; retryable?: boolean } = {},
+  options: {
+    cause?: unknown;
+    details?: ErrorDetails;
+    retryable?: boolean;
+  } = {},
 ): WeftError {
   return new WeftError(code, message, options);
 }

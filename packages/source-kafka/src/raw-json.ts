@@ -68,20 +68,29 @@ function findMember(text: string, open: number, name: string): number {
 /** Decodes a member name; only names with escapes go through `JSON.parse`. */
 function memberName(text: string, start: number, end: number): string {
   const inner = text.slice(start + 1, end - 1);
-  return inner.includes("\\") ? (JSON.parse(text.slice(start, end)) as string) : inner;
+  return inner.includes("\\")
+    ? (JSON.parse(text.slice(start, end)) as string)
+    : inner;
 }
 
 /** Returns the index just past the value that starts at `start`. */
 function skipValue(text: string, start: number): number {
   const first = text.charCodeAt(start);
   if (first === QUOTE) return skipString(text, start);
-  if (first === OPEN_BRACE || first === OPEN_BRACKET) return skipContainer(text, start);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET)
+    return skipContainer(text, start);
 
   // A number, true, false or null ends at the first delimiter.
   let i = start;
   while (i < text.length) {
     const code = text.charCodeAt(i);
-    if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || isWhitespace(code)) break;
+    if (
+      code === COMMA ||
+      code === CLOSE_BRACE ||
+      code === CLOSE_BRACKET ||
+      isWhitespace(code)
+    )
+      break;
     i += 1;
   }
   return i;
@@ -96,7 +105,8 @@ function skipString(text: string, start: number): number {
 
     // The quote is escaped when an odd number of backslashes precede it.
     let backslashes = 0;
-    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes += 1;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH)
+      backslashes += 1;
     if (backslashes % 2 === 0) return quote + 1;
     i = quote + 1;
   }

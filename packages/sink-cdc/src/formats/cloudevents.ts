@@ -1,5 +1,10 @@
 import type { ChangeEvent, ChangeOp } from "@weft/core";
-import { messageHeaders, type MessageEncoder, type OutgoingMessage, type SnapshotRow } from "./types.js";
+import {
+  messageHeaders,
+  type MessageEncoder,
+  type OutgoingMessage,
+  type SnapshotRow,
+} from "./types.js";
 
 /** Settings of {@link createCloudEventsEncoder}. */
 export interface CloudEventsEncoderOptions {
@@ -11,7 +16,8 @@ export interface CloudEventsEncoderOptions {
 }
 
 /** Media type of a structured-mode message, per the CloudEvents Kafka protocol binding. */
-export const CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8";
+export const CLOUDEVENTS_CONTENT_TYPE =
+  "application/cloudevents+json; charset=UTF-8";
 
 const eventTypes: Record<ChangeOp | "READ", string> = {
   INSERT: "weft.change.insert",
@@ -26,12 +32,21 @@ const eventTypes: Record<ChangeOp | "READ", string> = {
  * letters and digits, hence `weftop`, `weftclass` and `weftseq`. The seq is a
  * decimal string because a CloudEvents Integer is 32-bit and seq is not.
  */
-export function createCloudEventsEncoder(options: CloudEventsEncoderOptions): MessageEncoder {
+export function createCloudEventsEncoder(
+  options: CloudEventsEncoderOptions,
+): MessageEncoder {
   const source = `/weft/${options.name}`;
 
-  const data = (className: string, before: unknown, after: unknown, vector: number[] | undefined) => {
+  const data = (
+    className: string,
+    before: unknown,
+    after: unknown,
+    vector: number[] | undefined,
+  ) => {
     const vectorField = options.vectorFieldFor(className);
-    return vectorField === undefined ? { before, after } : { before, after, [vectorField]: vector ?? null };
+    return vectorField === undefined
+      ? { before, after }
+      : { before, after, [vectorField]: vector ?? null };
   };
 
   const headersFor = (seq: number, traceparent: string | undefined) => ({
@@ -53,7 +68,9 @@ export function createCloudEventsEncoder(options: CloudEventsEncoderOptions): Me
         weftclass: event.class,
         weftseq: String(event.seq),
         wefttxid: event.txId,
-        ...(event.metadata.traceparent ? { traceparent: event.metadata.traceparent } : {}),
+        ...(event.metadata.traceparent
+          ? { traceparent: event.metadata.traceparent }
+          : {}),
         data: data(event.class, event.before, event.after, event.vector),
       };
       return {

@@ -6,7 +6,19 @@ import type { ClassDefinition, PropertyType } from "@weft/core";
  * FLOAT64 are spelled `float` and `double` in this form.
  */
 export interface ConnectSchema {
-  type: "int8" | "int16" | "int32" | "int64" | "float" | "double" | "boolean" | "string" | "bytes" | "array" | "map" | "struct";
+  type:
+    | "int8"
+    | "int16"
+    | "int32"
+    | "int64"
+    | "float"
+    | "double"
+    | "boolean"
+    | "string"
+    | "bytes"
+    | "array"
+    | "map"
+    | "struct";
   optional: boolean;
   name?: string;
   version?: number;
@@ -33,7 +45,8 @@ export const SemanticType = {
 export const ENVELOPE_SCHEMA_VERSION = 2;
 
 /** `source.snapshot` values in Debezium's order, the `allowed` parameter of its enum schema. */
-export const SNAPSHOT_VALUES = "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental";
+export const SNAPSHOT_VALUES =
+  "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental";
 
 /** Name of the source block's schema, following Debezium's `io.debezium.connector.<connector>.Source`. */
 export const SOURCE_SCHEMA_NAME = "weft.Source";
@@ -48,7 +61,11 @@ export function propertySchema(type: PropertyType): ConnectSchema {
     case "text":
       return { type: "string", optional: true };
     case "text[]":
-      return { type: "array", items: { type: "string", optional: false }, optional: true };
+      return {
+        type: "array",
+        items: { type: "string", optional: false },
+        optional: true,
+      };
     case "int":
       return { type: "int64", optional: true };
     case "number":
@@ -56,31 +73,71 @@ export function propertySchema(type: PropertyType): ConnectSchema {
     case "boolean":
       return { type: "boolean", optional: true };
     case "date":
-      return { type: "string", optional: true, name: SemanticType.ZONED_TIMESTAMP, version: 1 };
+      return {
+        type: "string",
+        optional: true,
+        name: SemanticType.ZONED_TIMESTAMP,
+        version: 1,
+      };
     case "uuid":
-      return { type: "string", optional: true, name: SemanticType.UUID, version: 1 };
+      return {
+        type: "string",
+        optional: true,
+        name: SemanticType.UUID,
+        version: 1,
+      };
     case "object":
-      return { type: "string", optional: true, name: SemanticType.JSON, version: 1 };
+      return {
+        type: "string",
+        optional: true,
+        name: SemanticType.JSON,
+        version: 1,
+      };
   }
 }
 
 /** Schema of the vector field: Debezium's FloatVector, an array of FLOAT32. */
 export function vectorSchema(): ConnectSchema {
-  return { type: "array", items: { type: "float", optional: false }, optional: true, name: SemanticType.FLOAT_VECTOR, version: 1 };
+  return {
+    type: "array",
+    items: { type: "float", optional: false },
+    optional: true,
+    name: SemanticType.FLOAT_VECTOR,
+    version: 1,
+  };
 }
 
 /** Schema of the `before` and `after` rows of a class: its properties, then the vector field when included. */
-export function rowSchema(definition: ClassDefinition, schemaPrefix: string, vectorField: string | undefined): ConnectSchema {
-  const fields = definition.properties.map((property) => field(property.name, propertySchema(property.type)));
-  if (vectorField !== undefined) fields.push(field(vectorField, vectorSchema()));
-  return { type: "struct", fields, optional: true, name: `${schemaPrefix}.Value` };
+export function rowSchema(
+  definition: ClassDefinition,
+  schemaPrefix: string,
+  vectorField: string | undefined,
+): ConnectSchema {
+  const fields = definition.properties.map((property) =>
+    field(property.name, propertySchema(property.type)),
+  );
+  if (vectorField !== undefined)
+    fields.push(field(vectorField, vectorSchema()));
+  return {
+    type: "struct",
+    fields,
+    optional: true,
+    name: `${schemaPrefix}.Value`,
+  };
 }
 
 /** Schema of the message key `{ id }`. */
 export function keySchema(schemaPrefix: string): ConnectSchema {
   return {
     type: "struct",
-    fields: [field("id", { type: "string", optional: false, name: SemanticType.UUID, version: 1 })],
+    fields: [
+      field("id", {
+        type: "string",
+        optional: false,
+        name: SemanticType.UUID,
+        version: 1,
+      }),
+    ],
     optional: false,
     name: `${schemaPrefix}.Key`,
   };
@@ -135,7 +192,11 @@ export function transactionSchema(): ConnectSchema {
 }
 
 /** Schema of the whole change event value, named `<prefix>.Envelope` as Debezium names it. */
-export function envelopeSchema(definition: ClassDefinition, schemaPrefix: string, vectorField: string | undefined): ConnectSchema {
+export function envelopeSchema(
+  definition: ClassDefinition,
+  schemaPrefix: string,
+  vectorField: string | undefined,
+): ConnectSchema {
   const row = rowSchema(definition, schemaPrefix, vectorField);
   return {
     type: "struct",

@@ -1,6 +1,17 @@
-import type { ChangeEvent, ChangeOp, ClassDefinition, PropertyType } from "@weft/core";
+import type {
+  ChangeEvent,
+  ChangeOp,
+  ClassDefinition,
+  PropertyType,
+} from "@weft/core";
 import { envelopeSchema, keySchema } from "./connect-schema.js";
-import { messageHeaders, type MessageEncoder, type OutgoingMessage, type SnapshotRow, type TransactionPosition } from "./types.js";
+import {
+  messageHeaders,
+  type MessageEncoder,
+  type OutgoingMessage,
+  type SnapshotRow,
+  type TransactionPosition,
+} from "./types.js";
 
 /** Settings of {@link createDebeziumEncoder}. */
 export interface DebeziumEncoderOptions {
@@ -18,9 +29,13 @@ export interface DebeziumEncoderOptions {
   vectorFieldFor: (className: string) => string | undefined;
 }
 
-const opCodes: Record<ChangeOp, "c" | "u" | "d"> = { INSERT: "c", UPDATE: "u", DELETE: "d" };
+const opCodes: Record<ChangeOp, "c" | "u" | "d"> = {
+  INSERT: "c",
+  UPDATE: "u",
+  DELETE: "d",
+};
 
-/** What is computed once per class: property types and the serialised schemas. */
+/** Per-class data computed once: property types and the serialised schemas. */
 interface ClassLayout {
   properties: Array<{ name: string; type: PropertyType }>;
   vectorField: string | undefined;
@@ -36,36 +51,62 @@ interface ClassLayout {
  * (ZonedTimestamp), an object property a JSON string (Json), the vector an
  * array of numbers (FloatVector).
  */
-export function createDebeziumEncoder(options: DebeziumEncoderOptions): MessageEncoder {
+export function createDebeziumEncoder(
+  options: DebeziumEncoderOptions,
+): MessageEncoder {
   const layouts = new Map<string, ClassLayout>();
   for (const definition of options.classes.values()) {
     const prefix = `${options.name}.${definition.name}`;
     const vectorField = options.vectorFieldFor(definition.name);
     layouts.set(definition.name, {
-      properties: definition.properties.map(({ name, type }) => ({ name, type })),
+      properties: definition.properties.map(({ name, type }) => ({
+        name,
+        type,
+      })),
       vectorField,
-      keyPrefix: options.schemas ? `{"schema":${JSON.stringify(keySchema(prefix))},"payload":` : undefined,
-      valuePrefix: options.schemas ? `{"schema":${JSON.stringify(envelopeSchema(definition, prefix, vectorField))},"payload":` : undefined,
+      keyPrefix: options.schemas
+        ? `{"schema":${JSON.stringify(keySchema(prefix))},"payload":`
+        : undefined,
+      valuePrefix: options.schemas
+        ? `{"schema":${JSON.stringify(envelopeSchema(definition, prefix, vectorField))},"payload":`
+        : undefined,
     });
   }
 
   const layoutOf = (className: string): ClassLayout => {
     const layout = layouts.get(className);
-    if (!layout) throw new Error(`class ${className} is not configured on this host, so the sink has no schema for it`);
+    if (!layout)
+      throw new Error(
+        `class ${className} is not configured on this host, so the sink has no schema for it`,
+      );
     return layout;
   };
 
   const encodeKey = (layout: ClassLayout, id: string): string => {
-    const payload = JSON.stringify({ id });
-    return layout.keyPrefix === undefined ? payload : `${layout.keyPrefix}${payload}}`;
+    // Object ids are UUIDs, so they need no JSON escaping.
+    const payload = `{"id":"${id}"}`;
+    return layout.keyPrefix === undefined
+      ? payload
+      : `${layout.keyPrefix}${payload}}`;
   };
 
-  const encodeValue = (layout: ClassLayout, payload: Record<string, unknown>): string => {
+  const encodeValue = (
+    layout: ClassLayout,
+    payload: Record<string, unknown>,
+  ): string => {
     const json = JSON.stringify(payload);
-    return layout.valuePrefix === undefined ? json : `${layout.valuePrefix}${json}}`;
+    return layout.valuePrefix === undefined
+      ? json
+      : `${layout.valuePrefix}${json}}`;
   };
 
-  const source = (className: string, seq: number, tsMs: number, snapshot: string, txId: string | null) => ({
+  const source = (
+    className: string,
+    seq: number,
+    tsMs: number,
+    snapshot: string,
+    txId: string | null,
+  ) => ({
     version: options.version,
     connector: "weft",
     name: options.name,
@@ -79,15 +120,33 @@ export function createDebeziumEncoder(options: DebeziumEncoderOptions): MessageE
   });
 
   return {
-    change(event: ChangeEvent, transaction: TransactionPosition | undefined, processedAtUs: number): OutgoingMessage {
+    change(
+      event: ChangeEvent,
+      transaction: TransactionPosition | undefined,
+      processedAtUs: number,
+    ): OutgoingMessage {
       const layout = layoutOf(event.class);
       const committedAtMs = Date.parse(event.timestamp);
       const payload = {
-        before: event.before === null ? null : toRow(layout, event.before, undefined),
-        after: event.after === null ? null : toRow(layout, event.after, event.vector),
-        source: source(event.class, event.seq, committedAtMs, "false", event.txId),
+        before:
+          event.before === null ? null : toRow(layout, event.before, undefined),
+        after:
+          event.after === null
+            ? null
+            : toRow(layout, event.after, event.vector),
+        source: source(
+          event.class,
+          event.seq,
+          committedAtMs,
+          "false",
+          event.txId,
+        ),
         transaction: transaction
-          ? { id: transaction.id, total_order: transaction.totalOrder, data_collection_order: transaction.dataCollectionOrder }
+          ? {
+              id: transaction.id,
+              total_order: transaction.totalOrder,
+              data_collection_order: transaction.dataCollectionOrder,
+            }
           : null,
         op: opCodes[event.op],
         ts_ms: Math.floor(processedAtUs / 1000),
@@ -107,7 +166,13 @@ export function createDebeziumEncoder(options: DebeziumEncoderOptions): MessageE
       const payload = {
         before: null,
         after: toRow(layout, object.properties, object.vector),
-        source: source(object.class, row.seq, row.startedAtMs, row.marker, null),
+        source: source(
+          object.class,
+          row.seq,
+          row.startedAtMs,
+          row.marker,
+          null,
+        ),
         transaction: null,
         op: "r",
         ts_ms: Math.floor(processedAtUs / 1000),
@@ -128,19 +193,36 @@ export function createDebeziumEncoder(options: DebeziumEncoderOptions): MessageE
  * when absent. `vector` is undefined for before images, because a change
  * event carries only the new vector.
  */
-function toRow(layout: ClassLayout, properties: Record<string, unknown>, vector: number[] | undefined): Record<string, unknown> {
+function toRow(
+  layout: ClassLayout,
+  properties: Record<string, unknown>,
+  vector: number[] | undefined,
+): Record<string, unknown> {
   const row: Record<string, unknown> = {};
-  for (const { name, type } of layout.properties) row[name] = toFieldValue(type, properties[name]);
-  if (layout.vectorField !== undefined) row[layout.vectorField] = vector ?? null;
+  for (const { name, type } of layout.properties)
+    row[name] = toFieldValue(type, properties[name]);
+  if (layout.vectorField !== undefined)
+    row[layout.vectorField] = vector ?? null;
   return row;
+}
+
+/** An ISO-8601 date-time in UTC with `Z`, which ZonedTimestamp accepts as it is. */
+const utcTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * Converts a date property to a ZonedTimestamp string, which needs an offset.
+ * Core also accepts a date alone or a local time, read as `Date.parse`
+ * reads them; those become UTC.
+ */
+function toZonedTimestamp(value: string): string {
+  return utcTimestamp.test(value) ? value : new Date(value).toISOString();
 }
 
 function toFieldValue(type: PropertyType, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (type) {
     case "date":
-      // ZonedTimestamp needs an offset; core accepts dates without one and reads them as Date.parse does.
-      return new Date(value as string).toISOString();
+      return toZonedTimestamp(value as string);
     case "object":
       return JSON.stringify(value);
     default:

@@ -1,5 +1,10 @@
 import type { ChangeEvent } from "@weft/core";
-import { messageHeaders, type MessageEncoder, type OutgoingMessage, type SnapshotRow } from "./types.js";
+import {
+  messageHeaders,
+  type MessageEncoder,
+  type OutgoingMessage,
+  type SnapshotRow,
+} from "./types.js";
 
 /** Settings of {@link createPlainEncoder}. */
 export interface PlainEncoderOptions {
@@ -12,7 +17,9 @@ export interface PlainEncoderOptions {
  * have the same shape with `op: "READ"`, the snapshot's seq, a null `txId`
  * and a `snapshot` field with Debezium's marker.
  */
-export function createPlainEncoder(options: PlainEncoderOptions): MessageEncoder {
+export function createPlainEncoder(
+  options: PlainEncoderOptions,
+): MessageEncoder {
   return {
     change(event: ChangeEvent): OutgoingMessage {
       let value: ChangeEvent = event;
@@ -37,14 +44,21 @@ export function createPlainEncoder(options: PlainEncoderOptions): MessageEncoder
         id: object.id,
         before: null,
         after: object.properties,
-        ...(object.vector !== undefined && options.includeVector(object.class) ? { vector: object.vector } : {}),
+        ...(object.vector !== undefined && options.includeVector(object.class)
+          ? { vector: object.vector }
+          : {}),
         timestamp: object.updatedAt,
         txId: null,
         origin: { plugin: "@weft/sink-cdc" },
         metadata: {},
         snapshot: row.marker,
       };
-      return { topic: options.topicFor(object.class), key: object.id, value: JSON.stringify(value), headers: messageHeaders(row.seq, undefined) };
+      return {
+        topic: options.topicFor(object.class),
+        key: object.id,
+        value: JSON.stringify(value),
+        headers: messageHeaders(row.seq, undefined),
+      };
     },
   };
 }

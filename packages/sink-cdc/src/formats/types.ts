@@ -13,7 +13,12 @@ export interface OutgoingMessage {
  * `io.debezium.connector.SnapshotRecord` names them. Streamed events carry
  * `false`.
  */
-export type SnapshotMarker = "first" | "first_in_data_collection" | "true" | "last_in_data_collection" | "last";
+export type SnapshotMarker =
+  | "first"
+  | "first_in_data_collection"
+  | "true"
+  | "last_in_data_collection"
+  | "last";
 
 /** One object of an initial snapshot, to be published as a read event. */
 export interface SnapshotRow {
@@ -40,7 +45,11 @@ export interface MessageEncoder {
    * Encodes a committed change. `processedAtUs` is the time the sink handles
    * it, in microseconds since the epoch.
    */
-  change(event: ChangeEvent, transaction: TransactionPosition | undefined, processedAtUs: number): OutgoingMessage;
+  change(
+    event: ChangeEvent,
+    transaction: TransactionPosition | undefined,
+    processedAtUs: number,
+  ): OutgoingMessage;
   snapshotRow(row: SnapshotRow, processedAtUs: number): OutgoingMessage;
 }
 
@@ -50,6 +59,9 @@ export function nowMicros(): number {
 }
 
 /** Kafka headers every format sends: the event's seq and, when the write had one, its W3C trace context. */
-export function messageHeaders(seq: number, traceparent: string | undefined): Record<string, string> {
+export function messageHeaders(
+  seq: number,
+  traceparent: string | undefined,
+): Record<string, string> {
   return traceparent ? { seq: String(seq), traceparent } : { seq: String(seq) };
 }

@@ -1,0 +1,296 @@
+/**
+ * Ingest rate of @weft/source-kafka against a raw kafkajs consumer.
+ *
+ * Produces 200,000 JSON messages of about 1 KB, keyed by a unique id, into a
+ * topic with 8 partitions. Then each round reads the whole topic with a new
+ * consumer group, three ways:
+ *
+ * - baseline: a kafkajs consumer whose `eachBatch` only runs `JSON.parse` on
+ *   each value (no writes, no offset commits beyond kafkajs's defaults);
+ * - the source into the memory store, through `host.write` with validation;
+ * - the source into @weft/store-sqlite (durability full: one fsync per batch).
+ *
+ * Each rate is messages divided by the time from starting the consumer to
+ * the last message processed, so group join time is in all three. The
+ * machine is shared, so each phase also reports messages per second of CPU
+ * time used by this process (user plus system), which other work on the
+ * machine does not change. The broker's own CPU time is not in it.
+ *
+ * Run from the repository root (builds first). It starts a private broker,
+ * or uses KAFKA_BROKERS when set:
+ *   pnpm build && node --import=tsx bench/source-kafka.ts [--messages 200000] [--rounds 1]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  Host,
+  MemoryStore,
+  Type,
+  definePlugin,
+  type ClassDefinition,
+  type Plugin,
+} from "@weft/core";
+import sourceKafka from "@weft/source-kafka";
+import sqliteStore from "@weft/store-sqlite";
+import {
+  brokers as sharedBrokers,
+  createTopic,
+  startBroker,
+  uniqueTopic,
+  type Broker,
+} from "@weft/testkit";
+import kafkajs from "kafkajs";
+import { pino } from "pino";
+
+const PARTITIONS = 8;
+
+const { values: args } = parseArgs({
+  options: {
+    messages: { type: "string", default: "200000" },
+    rounds: { type: "string", default: "1" },
+  },
+});
+const total = Number(args.messages);
+const rounds = Number(args.rounds);
+
+const productClass: ClassDefinition = {
+  name: "Product",
+  properties: [
+    { name: "sku", type: "text" },
+    { name: "name", type: "text" },
+    { name: "category", type: "text" },
+    { name: "price", type: "number" },
+    { name: "stock", type: "int" },
+    { name: "tags", type: "text[]" },
+    { name: "description", type: "text" },
+  ],
+};
+
+const words =
+  "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore".split(
+    " ",
+  );
+
+/** Returns the message value of index `i`: about 1 KB of JSON, the same in every run. */
+function value(i: number): string {
+  const description = Array.from(
+    { length: 140 },
+    (_, w) => words[(i + w * 7) % words.length],
+  ).join(" ");
+  return JSON.stringify({
+    sku: `sku-${i}`,
+    name: `Product ${i}`,
+    category: words[i % words.length],
+    price: (i % 1000) / 10,
+    stock: i % 500,
+    tags: [words[i % 5], words[(i + 3) % 7]],
+    description: description.slice(0, 850),
+  });
+}
+
+/** KAFKA_BROKERS when set; otherwise a private broker, so other test runs on the shared one cannot stop or slow it. */
+async function resolveBrokers(): Promise<{ list: string[]; broker?: Broker }> {
+  if (process.env.KAFKA_BROKERS) return { list: await sharedBrokers() };
+  const broker = await startBroker({ heapMb: 1024 });
+  return { list: broker.brokers, broker };
+}
+
+async function produceAll(
+  kafka: kafkajs.Kafka,
+  topic: string,
+): Promise<number> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  let bytes = 0;
+  const chunk = 2000;
+  for (let start = 0; start < total; start += chunk) {
+    const messages = Array.from(
+      { length: Math.min(chunk, total - start) },
+      (_, offset) => {
+        const text = value(start + offset);
+        bytes += text.length;
+        return { key: `sku-${start + offset}`, value: text };
+      },
+    );
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+  return bytes / total;
+}
+
+/** Wall-clock and CPU time of one phase, in ms. */
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Reads the topic with a raw kafkajs consumer that only parses each value. */
+async function baseline(kafka: kafkajs.Kafka, topic: string): Promise<Timing> {
+  const consumer = kafka.consumer({
+    groupId: uniqueTopic("bench-raw"),
+    maxWaitTimeInMs: 1000,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+
+  let seen = 0;
+  let parsedFields = 0;
+  const started = performance.now();
+  const startedCpu = cpuMs();
+  const done = new Promise<Timing>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          parsedFields += Object.keys(
+            JSON.parse(message.value!.toString("utf8")) as object,
+          ).length;
+          seen += 1;
+        }
+        if (seen >= total)
+          resolve({
+            wallMs: performance.now() - started,
+            cpuMs: cpuMs() - startedCpu,
+          });
+      },
+    });
+  });
+  const elapsed = await done;
+  await consumer.disconnect();
+  if (parsedFields === 0) throw new Error("baseline parsed nothing");
+  return elapsed;
+}
+
+/** Reads the topic with the source into a host with the given store; resolves when every message is committed. */
+async function source(
+  brokerList: string[],
+  topic: string,
+  store: { plugin: Plugin; config: Record<string, unknown> },
+): Promise<Timing> {
+  const host = new Host({
+    classes: [productClass],
+    server: false,
+    logger: pino({ level: "warn" }),
+    processMetrics: false,
+  });
+  await host.register(store.plugin, store.config);
+
+  let written = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const counter = definePlugin({
+    name: "bench-counter",
+    version: "1.0.0",
+    configSchema: Type.Object({}),
+    register(view) {
+      view.hooks.afterWrite.tap("bench-counter", (events) => {
+        written += events.length;
+        if (written >= total) finish();
+      });
+    },
+  }) as unknown as Plugin;
+  await host.register(counter, {});
+  await host.register(sourceKafka as unknown as Plugin, {
+    brokers: brokerList,
+    consumers: [
+      {
+        topics: [topic],
+        groupId: uniqueTopic("bench-source"),
+        class: "Product",
+        fromBeginning: true,
+      },
+    ],
+  });
+
+  const started = performance.now();
+  const startedCpu = cpuMs();
+  await host.start();
+  await finished;
+  const timing = {
+    wallMs: performance.now() - started,
+    cpuMs: cpuMs() - startedCpu,
+  };
+  await host.stop();
+  return timing;
+}
+
+function memoryStore(): { plugin: Plugin; config: Record<string, unknown> } {
+  const plugin = definePlugin({
+    name: "bench-memory",
+    version: "1.0.0",
+    configSchema: Type.Object({}),
+    // A short change log keeps memory flat; retention trimming is part of the commit cost.
+    register: (view) =>
+      view.provideStore(
+        new MemoryStore({ retention: { maxRows: 10_000, force: false } }),
+      ),
+  }) as unknown as Plugin;
+  return { plugin, config: {} };
+}
+
+const format = (n: number) => Math.round(n).toLocaleString("en-US");
+
+function report(
+  label: string,
+  timing: Timing,
+  base?: Timing,
+  target?: string,
+): void {
+  const wall = total / (timing.wallMs / 1000);
+  const cpu = total / (timing.cpuMs / 1000);
+  const ratios = base
+    ? ` | ${(wall / (total / (base.wallMs / 1000))).toFixed(2)} / ${(cpu / (total / (base.cpuMs / 1000))).toFixed(2)} of baseline`
+    : "";
+  console.log(
+    `  ${label.padEnd(44)} ${format(wall).padStart(8)} msg/s wall, ${format(cpu).padStart(8)} msg/CPU-s${ratios}${target ? ` (target ${target})` : ""}`,
+  );
+}
+
+const { list: brokerList, broker } = await resolveBrokers();
+const kafka = new kafkajs.Kafka({
+  clientId: "weft-bench",
+  brokers: brokerList,
+  logLevel: kafkajs.logLevel.NOTHING,
+});
+const topic = uniqueTopic("bench-source-kafka");
+await createTopic(brokerList, topic, { partitions: PARTITIONS });
+const produceStarted = performance.now();
+const averageBytes = await produceAll(kafka, topic);
+console.log(
+  `produced ${format(total)} messages of ${Math.round(averageBytes)} bytes into ${PARTITIONS} partitions in ${((performance.now() - produceStarted) / 1000).toFixed(1)} s ` +
+    `(${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node})`,
+);
+
+const dir = mkdtempSync(join(tmpdir(), "weft-bench-source-kafka-"));
+try {
+  for (let round = 1; round <= rounds; round++) {
+    const raw = await baseline(kafka, topic);
+    const memory = await source(brokerList, topic, memoryStore());
+    const sqlite = await source(brokerList, topic, {
+      plugin: sqliteStore as unknown as Plugin,
+      config: { path: join(dir, `round-${round}.db`) },
+    });
+    console.log(`round ${round}`);
+    report("raw kafkajs eachBatch + JSON.parse (baseline)", raw);
+    report(
+      "source into the memory store",
+      memory,
+      raw,
+      ">= 50,000 msg/s and >= 0.5 of baseline",
+    );
+    report("source into store-sqlite", sqlite, raw, ">= 25,000 msg/s");
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+  await broker?.close();
+}
