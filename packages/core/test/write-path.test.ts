@@ -450,3 +450,12 @@ t.test("vector length must match the class's vectorizer", async (t) => {
   );
   t.equal(right.status, "ok");
 });
+
+t.test("lone surrogate id is rejected", async (t) => {
+  const host = await startHost(t);
+  const [result] = await host.write([
+    { op: "upsert", class: "Product", id: "bad\ud800", properties: {} },
+  ]);
+  t.equal(result.status, "rejected");
+  t.equal(result.error?.code, ErrorCode.ID_INVALID);
+});

@@ -67,7 +67,7 @@ export function resolveConfig(
   return config;
 }
 
-/** The consumer's name in logs, metrics and stored positions: `name`, or the group id. */
+/** Returns the consumer's name in logs, metrics and stored positions: `name`, or the group id. */
 export function consumerName(consumer: ConsumerConfig): string {
   return consumer.name ?? consumer.groupId;
 }

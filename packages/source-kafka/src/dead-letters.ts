@@ -23,12 +23,12 @@ export interface DeadLetter {
 
 /** Dead letters logged one by one per call; the rest are summed up in one line. */
 const loggedPerCall = 10;
-/** Longest error text copied into a header. */
+/** Maximum length of the error text copied into a header. */
 const maxReasonLength = 1000;
 
 /**
  * Sends messages that cannot be written to the dead-letter topic, with the
- * original key, value and headers and `weft.dlq.*` headers that say why.
+ * original key, value and headers and `weft.dlq.*` headers that give the reason.
  * Without a topic, dead letters are only logged and counted.
  */
 export class DeadLetterSink {

@@ -17,7 +17,7 @@ export interface SourceMessage {
   headers?: MessageHeaders;
 }
 
-/** What a message turns into. */
+/** The result of decoding one message. */
 export type Decoded =
   | { kind: "write"; request: WriteRequest }
   | { kind: "skip"; reason: string }
@@ -35,7 +35,7 @@ const reject = (code: string, message: string): Decoded => ({
  * Turns Kafka messages into write requests for one consumer: routing to a
  * class, the object id, field mapping and, with `format: debezium`, change
  * envelopes. Everything that makes a message unusable comes back as a
- * `reject` with a stable code; decoding never throws for message content.
+ * `reject` with a stable code, so bad message content never makes decoding throw.
  */
 export class MessageDecoder {
   readonly #config: ConsumerConfig;
@@ -286,7 +286,7 @@ export class MessageDecoder {
    * Debezium keys are JSON structs of the primary key, such as `{"id":42}`,
    * possibly wrapped as `{ schema, payload }`. With one column the column
    * value is the key, so the id matches a JSON source keyed by the same
-   * value; with several columns the struct's source text is the key.
+   * value. With several columns the struct's source text is the key.
    */
   #idFromDebeziumKey(key: Buffer): IdResult {
     const text = key.toString("utf8");

@@ -3,7 +3,7 @@ import { WeftError, type ErrorDetails } from "@weft/core";
 /**
  * Codes raised by `@weft/source-kafka`. docs/errors.md has one row per code.
  * The message codes are also the `weft.dlq.error.code` header of dead
- * letters and the `reason` label of the dead-letter metric; items that the
+ * letters and the `reason` label of the dead-letter metric. Items that the
  * host rejects carry core's codes there instead, such as
  * `WEFT_ERR_OBJECT_INVALID`.
  */

@@ -27,9 +27,9 @@ import type { SourceMetrics } from "./metrics.js";
 import { PartitionState, streamOf } from "./partition-state.js";
 
 /**
- * Longest time the broker holds a fetch open when no messages arrive, in ms.
- * It bounds how long a stop waits for the fetch in progress; kafkajs's
- * default of 5 s would make every stop that slow.
+ * Maximum time the broker keeps a fetch open when no messages arrive, in ms.
+ * It bounds how long a stop waits for the fetch in progress, which with
+ * kafkajs's default would be up to 5 s.
  */
 const FETCH_MAX_WAIT_MS = 1000;
 
@@ -41,7 +41,7 @@ interface Entry {
   decoded: Decoded;
 }
 
-/** What {@link KafkaIngest} needs from the plugin. */
+/** Dependencies of a {@link KafkaIngest}, passed by the plugin. */
 export interface KafkaIngestOptions {
   host: PluginHost;
   config: ConsumerConfig;
@@ -61,15 +61,15 @@ export interface KafkaIngestOptions {
  * {@link Batcher}, which writes full or timed-out batches through
  * `host.write` one at a time. A batch's source positions commit in the same
  * store transaction as its objects, and its Kafka offsets are committed only
- * afterwards, so a crash replays at most the batches after the last store
- * commit, and the stored positions make the consumer skip what the store
+ * afterwards. After a crash Kafka redelivers the messages after its last
+ * commit, and the stored positions make the consumer skip those the store
  * already has.
  *
- * Every rebalance starts an epoch: buffered messages of the old assignment
- * are dropped (kafkajs fetches them again from the committed offsets), a
- * batch of the old assignment that is still being written commits no Kafka
- * offsets, and each partition re-reads its stored position before it accepts
- * messages.
+ * Every rebalance starts an epoch. Buffered messages of the old assignment
+ * are dropped, because kafkajs fetches them again from the committed
+ * offsets. A batch of the old assignment that is still being written commits
+ * no Kafka offsets. Each partition re-reads its stored position before it
+ * accepts messages.
  */
 export class KafkaIngest {
   readonly name: string;
@@ -326,14 +326,14 @@ export class KafkaIngest {
   }
 
   /**
-   * Applies the stored positions of a new assignment: waits until no batch of
-   * the old assignment is being written, reads the positions the store
-   * committed and the group's committed offsets, and seeks each partition
-   * whose stored position differs from the group's offset. kafkajs has no
-   * assignment callback, so batches fetched from the group's offset may
-   * arrive before this finishes; `eachBatch` waits for it, and kafkajs marks
-   * those batches stale once the seek is issued. Retries until it succeeds
-   * or the assignment changes.
+   * Applies the stored positions of a new assignment. It waits until no
+   * batch of the old assignment is being written, reads the positions the
+   * store committed and the group's committed offsets, and seeks each
+   * partition whose stored position differs from the group's offset.
+   * kafkajs has no assignment callback, so batches fetched from the group's
+   * offset may arrive before this finishes: `eachBatch` waits for it, and
+   * kafkajs marks those batches stale once the seek is issued. Retries until
+   * it succeeds, the assignment changes or intake stops.
    */
   async #prepareAssignment(
     epoch: number,
@@ -923,7 +923,7 @@ export class KafkaIngest {
   }
 }
 
-/** The next offset of each partition in a batch: the position to store with it. */
+/** Returns the next offset of each partition in a batch: the position to store with it. */
 function positionsOf(entries: Entry[]): Map<PartitionState, bigint> {
   // A partition's entries are in offset order, so its last entry is its highest.
   const last = new Map<PartitionState, Entry>();

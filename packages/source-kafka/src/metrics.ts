@@ -4,7 +4,7 @@ type Metric = Counter<string> | Gauge<string> | Histogram<string>;
 
 /**
  * The source's metrics on the host registry. Every consumer of every
- * instance of the plugin shares them, told apart by the `consumer` label.
+ * instance of the plugin shares them, distinguished by the `consumer` label.
  */
 export class SourceMetrics {
   readonly messages: Counter<"consumer" | "topic" | "outcome">;

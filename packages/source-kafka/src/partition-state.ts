@@ -1,11 +1,10 @@
-/** The `stream` of a source position: `topic/partition`. */
+/** Returns the `stream` of a source position: `topic/partition`. */
 export function streamOf(topic: string, partition: number): string {
   return `${topic}/${partition}`;
 }
 
 /**
- * What the consumer tracks for one assigned partition during one
- * assignment. A rebalance replaces every state, so nothing carries over
+ * State of one assigned partition during one assignment. A rebalance replaces every state, so nothing carries over
  * from a time the partition may have belonged to another member.
  */
 export class PartitionState {

@@ -205,11 +205,7 @@ tap.test(
     });
 
     const commits: string[] = [];
-    const { logger, lines } = captureLogger("debug");
-    t.teardown(() => {
-      if (process.env.SHOW_LOGS) for (const line of lines) if (!line.kafkajs) console.error(JSON.stringify(line));
-    });
-    const second = await startSource(t, { store, consumers: [config], logger });
+    const second = await startSource(t, { store, consumers: [config] });
     await waitFor(
       "30 events",
       async () => (await changes(second.store)).length === 30,

@@ -114,7 +114,13 @@ function resolveId(request: WriteRequest): string | { message: string } {
   if (typeof key === "string") {
     if (key.trim().length === 0)
       return { message: "id must not be empty or blank" };
-    return isObjectId(key) ? key.toLowerCase() : toObjectId(key);
+    if (isObjectId(key)) return key.toLowerCase();
+    // A lone UTF-16 surrogate has no UTF-8 form, so it cannot name an object.
+    if (/\p{Surrogate}/u.test(key))
+      return {
+        message: `id ${JSON.stringify(key)} is not well-formed Unicode`,
+      };
+    return toObjectId(key);
   }
   if (
     typeof key === "bigint" ||
