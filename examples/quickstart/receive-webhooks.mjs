@@ -1,5 +1,6 @@
 // Prints each webhook the quickstart host sends, and checks its signature
 // with the standardwebhooks package: node examples/quickstart/receive-webhooks.mjs
+import { Buffer } from "node:buffer";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
 
