@@ -164,6 +164,18 @@ function sinkConfig(brokers: string[], topic: string): Record<string, unknown> {
 
 // ---------------------------------------------------------------- part 1
 
+/** A rate by wall-clock time, and by CPU time of this process, which other work on the machine does not change. */
+interface Measured {
+  rate: number;
+  perCpuSecond: number;
+}
+
+/** Returns the user plus system CPU seconds of this process since `start`. */
+function cpuSeconds(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
 async function loadStore(): Promise<MemoryStore> {
   const store = new MemoryStore({ retention: { maxRows: totalEvents + 1000 } });
   const host = new Host({
@@ -192,7 +204,7 @@ async function loadStore(): Promise<MemoryStore> {
 async function sinkRun(
   store: MemoryStore,
   brokers: string[],
-): Promise<{ rate: number; firstAckMs: number }> {
+): Promise<Measured & { firstAckMs: number }> {
   const topic = uniqueTopic("bench-cdc-sink");
   await createTopic(brokers, topic);
   const host = new Host({
@@ -209,13 +221,19 @@ async function sinkRun(
   await store.stateDelete("@weft/sink-cdc", "checkpoint");
 
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   await host.start();
   await untilCaughtUp(host, 1);
   const firstAckMs = performance.now() - started;
   await untilCaughtUp(host, totalEvents);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(cpuStarted);
   await host.stop();
-  return { rate: totalEvents / seconds, firstAckMs };
+  return {
+    rate: totalEvents / seconds,
+    perCpuSecond: totalEvents / cpu,
+    firstAckMs,
+  };
 }
 
 async function prebuiltMessages(
@@ -264,7 +282,10 @@ function chunk(messages: Message[]): Message[][] {
   return chunks;
 }
 
-async function rawRun(messages: Message[], brokers: string[]): Promise<number> {
+async function rawRun(
+  messages: Message[],
+  brokers: string[],
+): Promise<Measured> {
   const topic = uniqueTopic("bench-cdc-raw");
   await createTopic(brokers, topic);
   const chunks = chunk(messages);
@@ -280,6 +301,7 @@ async function rawRun(messages: Message[], brokers: string[]): Promise<number> {
   });
 
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   await producer.connect();
   for (const messagesOfCall of chunks) {
     await producer.sendBatch({
@@ -288,8 +310,12 @@ async function rawRun(messages: Message[], brokers: string[]): Promise<number> {
     });
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(cpuStarted);
   await producer.disconnect();
-  return messages.length / seconds;
+  return {
+    rate: messages.length / seconds,
+    perCpuSecond: messages.length / cpu,
+  };
 }
 
 // ---------------------------------------------------------------- part 2
@@ -444,8 +470,8 @@ async function publishRate(): Promise<void> {
   );
   for (let round = 1; round <= rounds; round++) {
     // Alternate which runs first, so a change in the machine's load hits both alike.
-    let raw: number;
-    let sink: { rate: number; firstAckMs: number };
+    let raw: Measured;
+    let sink: Measured & { firstAckMs: number };
     if (round % 2 === 1) {
       raw = await rawRun(messages, brokers);
       sink = await sinkRun(store, brokers);
@@ -454,7 +480,10 @@ async function publishRate(): Promise<void> {
       raw = await rawRun(messages, brokers);
     }
     console.log(
-      `  round ${round}: raw kafkajs ${Math.round(raw)} msg/s, sink ${Math.round(sink.rate)} events/s, ratio ${(sink.rate / raw).toFixed(2)} (sink's first batch acknowledged ${Math.round(sink.firstAckMs)} ms after host start)`,
+      `  round ${round}: raw kafkajs ${Math.round(raw.rate)} msg/s (${Math.round(raw.perCpuSecond)} per CPU-second), ` +
+        `sink ${Math.round(sink.rate)} events/s (${Math.round(sink.perCpuSecond)} per CPU-second), ` +
+        `ratio ${(sink.rate / raw.rate).toFixed(2)} by wall clock, ${(sink.perCpuSecond / raw.perCpuSecond).toFixed(2)} by CPU; ` +
+        `first batch acknowledged ${Math.round(sink.firstAckMs)} ms after host start`,
     );
   }
 }

@@ -7,7 +7,10 @@ import {
 } from "@weft/core";
 import { KafkaConnectionSchema } from "@weft/kafka";
 
-const VectorMode = Type.Union([Type.Literal("include"), Type.Literal("omit")]);
+/** Schema of a vector setting: `include` or `omit`. */
+function vectorMode(options: { default?: string; description?: string } = {}) {
+  return Type.Union([Type.Literal("include"), Type.Literal("omit")], options);
+}
 
 /**
  * TypeBox schema of the sink's config: the shared Kafka connection settings
@@ -87,11 +90,11 @@ export const configSchema = Type.Object(
     ),
     vectors: Type.Object(
       {
-        default: Type.Union([Type.Literal("include"), Type.Literal("omit")], {
+        default: vectorMode({
           default: "omit",
           description: "whether messages carry the object's vector",
         }),
-        classes: Type.Record(Type.String(), VectorMode, {
+        classes: Type.Record(Type.String(), vectorMode(), {
           default: {},
           description: "per-class override of vectors.default, by class name",
         }),
@@ -134,13 +137,14 @@ export const configSchema = Type.Object(
       minimum: 1,
       maximum: 100_000,
       default: 1000,
-      description: "most events sent in one produce call",
+      description:
+        "maximum events read and sent per batch; the checkpoint advances once per batch",
     }),
     maxBatchBytes: Type.Integer({
       minimum: 1024,
       default: 1_000_000,
       description:
-        "most bytes of keys, values and headers in one produce call; keep it below the topics' max.message.bytes (1 MiB by default), since kafkajs sends a partition's messages of one call as one record batch",
+        "maximum bytes of keys, values and headers in one produce call; keep it below the topics' max.message.bytes (1 MiB by default), since kafkajs sends a partition's messages of one call as one record batch",
     }),
     compression: Type.Union(
       [
@@ -158,7 +162,7 @@ export const configSchema = Type.Object(
       maximum: 100,
       default: 5,
       description:
-        "retries of one produce call inside the Kafka client before the sink backs off and tries again",
+        "retries of one produce call, and of each reconnect, inside the Kafka client before the sink backs off and sends the batch again",
     }),
     retryBackoff: Type.Object(
       {

@@ -83,15 +83,16 @@ t.test("host killed mid-publish and restarted loses nothing", async (t) => {
     CDC_BROKERS: brokers.join(","),
     CDC_TOPIC: uniqueTopic("cdc-crash"),
     KEYS: "250",
-    BATCH: "100",
+    BATCH: "50",
+    PAUSE_MS: "5",
   };
 
-  const first = startChild({ ...env, WRITES: "60" });
+  const first = startChild({ ...env, WRITES: "200" });
   t.teardown(() => first.process.kill("SIGKILL"));
   const beforeKill = await first.until(
     (status) =>
       status.nextSeq !== null &&
-      status.nextSeq > 1000 &&
+      status.nextSeq > 2000 &&
       (status.lagSeq ?? 0) > 0,
     "the sink to have published part of the writes",
   );

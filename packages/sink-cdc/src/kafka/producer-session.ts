@@ -32,9 +32,10 @@ export interface ProducerSessionOptions {
  * things that interface does not offer: retry settings, one produce call for
  * several topics (`sendBatch`), and an explicit partitioner.
  *
- * kafkajs requires acks -1 for idempotence. One request is in flight at a
- * time and the sink sends one batch at a time: with more in flight, kafkajs
- * 2.2.4's idempotent producer can fail with out-of-order sequence errors.
+ * kafkajs 2.2.4 requires acks -1 and at least one retry for idempotence.
+ * The producer keeps one request in flight and the sink awaits each send
+ * before the next, because concurrent sends on one idempotent kafkajs
+ * producer can fail with out-of-order sequence errors (tulios/kafkajs#598).
  */
 export class ProducerSession {
   readonly #options: ProducerSessionOptions;
