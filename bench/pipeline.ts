@@ -13,7 +13,10 @@ import { createTopic, startBroker, startWebhookReceiver } from "@weft/testkit";
 import { lastSeq } from "../examples/cities/src/count-store.js";
 import { loadCities, type CityRecord } from "../examples/cities/src/dataset.js";
 import { startHostProcess } from "../examples/cities/src/host-process.js";
-import { createKafka } from "../examples/cities/src/kafka-client.js";
+import {
+  createKafka,
+  defaultPartitioner,
+} from "../examples/cities/src/kafka-client.js";
 import { produceMessages } from "../examples/cities/src/produce.js";
 
 const RATE = Number(process.env.RATE ?? 5000);
@@ -130,7 +133,9 @@ try {
     setTimeout(resolve, 500);
   });
 
-  const producer = createKafka(broker.brokers, "bench-latency").producer();
+  const producer = createKafka(broker.brokers, "bench-latency").producer({
+    createPartitioner: defaultPartitioner,
+  });
   await producer.connect();
   const latencyStart = performance.now();
   for (let i = 0; i < updates.length; i += RATE / 50) {
