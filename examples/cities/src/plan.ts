@@ -49,8 +49,8 @@ function createRandom(seed: number): () => number {
 /**
  * Plans the demo stream: every city once, then population updates (each
  * raises the population, so each is a real change and one change event), then
- * deletes of other cities. Big cities are updated more often, so the webhook
- * trigger sees updates too.
+ * deletes of other cities. Updates go to the larger half of the cities, so
+ * the webhook trigger gets updates of big cities too.
  */
 export function planMessages(cities: CityRecord[], options: PlanOptions): Plan {
   if (options.updates + options.deletes > cities.length) {
