@@ -1,7 +1,8 @@
-// The whole pipeline on the GeoNames cities: ingest rate from Kafka into the
-// store (store-sqlite, with CDC, subscriptions and the webhook trigger
-// running), latency from produce to subscriber receipt at a fixed produce
-// rate, and in the same run the raw kafkajs consume rate of the same topic.
+// Measures the whole pipeline on the GeoNames cities. It reports the ingest
+// rate from Kafka into store-sqlite with CDC, subscriptions and the webhook
+// trigger running, and the latency from produce to subscriber receipt at a
+// fixed produce rate. The baseline, in the same run, is the raw kafkajs
+// consume rate of the same topic.
 // Run: pnpm build && node packages/testkit/bin/setup.mjs && node --import=tsx bench/pipeline.ts
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

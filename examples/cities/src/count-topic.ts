@@ -1,6 +1,6 @@
 import { createKafka } from "./kafka-client.js";
 
-/** What the CDC topic holds, counted by reading it. */
+/** Counts of the CDC topic, taken by reading it. */
 export interface TopicCount {
   events: number;
   tombstones: number;

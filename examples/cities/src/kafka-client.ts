@@ -3,7 +3,7 @@ import kafkajs from "kafkajs";
 // kafkajs is CommonJS; Node cannot see all of its named exports from ESM.
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
-/** A kafkajs client for the demo's own producer and topic reader. */
+/** Creates a kafkajs client for the demo's own producer and topic reader. */
 export function createKafka(brokers: string[], clientId: string) {
   return new Kafka({ clientId, brokers, logLevel: logLevel.WARN });
 }

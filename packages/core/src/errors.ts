@@ -1,7 +1,7 @@
 /**
  * Every error weft raises carries a stable `code` (`WEFT_ERR_*`) that callers
  * and docs/errors.md key on. The brand is a registered symbol rather than a
- * class identity, so `isWeftError` holds even when two copies of
+ * class identity, so `isWeftError` is true even when two copies of
  * `@weft/core` are loaded in one process, which happens in pnpm trees.
  */
 const brand = Symbol.for("weft.error");

@@ -295,11 +295,11 @@ export class Host {
   }
 
   /**
-   * Stops in this order: intake (HTTP accepts nothing new; sources finish and
-   * commit their in-flight batch), drain queued writes, `stop` taps in
-   * reverse registration order, plugin disposers, then the store. Each step
-   * gets its own deadline inside `shutdownTimeoutMs`. Calling it again
-   * returns the same promise.
+   * Stops the host. Intake stops first: HTTP accepts nothing new, and sources
+   * finish and commit their in-flight batch. Then queued writes drain, `stop`
+   * taps run in reverse registration order, plugin disposers run, and the
+   * store closes. Each step has its own deadline inside `shutdownTimeoutMs`.
+   * Calling it again returns the same promise.
    */
   stop(): Promise<void> {
     this.#stopPromise ??= this.#stop();

@@ -20,12 +20,12 @@ export function toObjectId(key: ObjectKey): string {
   return uuidv5(keyText(key), ID_NAMESPACE);
 }
 
-/** The UUIDv5 id of raw key bytes, for binary keys: distinct bytes never share an id. */
+/** Returns the UUIDv5 id of raw key bytes, so distinct binary keys never share an id. */
 export function toObjectIdFromBytes(key: Uint8Array): string {
   return uuidv5(key, ID_NAMESPACE);
 }
 
-/** A fresh random id for objects written without one. */
+/** Returns a fresh random id for objects written without one. */
 export function newObjectId(): string {
   return uuidv4();
 }

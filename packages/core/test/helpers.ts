@@ -30,7 +30,7 @@ export const productClass: ClassDefinition = {
 
 export const silentLogger = () => createLogger({ level: "silent" });
 
-/** A plugin that provides a store and hands its host view to the test. */
+/** Creates a plugin that provides a store and hands its host view to the test. */
 export function storePlugin(
   store = new MemoryStore(),
   onRegister?: (host: PluginHost) => void,
@@ -72,7 +72,7 @@ export async function startHost(
   return host;
 }
 
-/** A fresh temp folder, removed at teardown. */
+/** Creates a fresh temp folder, removed at teardown. */
 export async function tempDir(t: {
   teardown(fn: () => unknown): void;
 }): Promise<string> {

@@ -5,7 +5,7 @@ import type { ChangeEvent } from "./types.js";
 export interface ReadOptions {
   /** Ends the read; the iterator returns after the current batch. */
   signal?: AbortSignal;
-  /** Most events per batch. Default 500. */
+  /** Maximum events per batch. Default 500. */
   maxBatch?: number;
 }
 
@@ -59,7 +59,7 @@ export class ChangeFeed {
     this.#waiters.clear();
   }
 
-  /** The highest committed seq. */
+  /** Returns the highest committed seq. */
   lastSeq(): number {
     return this.#lastSeq;
   }

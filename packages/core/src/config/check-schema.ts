@@ -69,7 +69,7 @@ export function checkConfig<T>(
   const seen = new Set<string>();
   for (const error of check.Errors(value)) {
     const path = pointerToPath(basePath, error.path);
-    // A union reports its own error plus one per member; the first says enough.
+    // A union reports its own error plus one per member; the first is enough.
     if (seen.has(path)) continue;
     seen.add(path);
     const isDuration =

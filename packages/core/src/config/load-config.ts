@@ -41,7 +41,7 @@ export interface LoadedConfig {
   shutdownTimeoutMs: number;
   startTimeoutMs: number;
   apiKeys: string[];
-  /** Why the store was chosen, when the config names none. */
+  /** Reason for the store choice, when the config names none. */
   storeNote?: string;
 }
 

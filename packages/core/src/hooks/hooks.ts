@@ -8,7 +8,7 @@ import type { ChangeEvent } from "../changes/types.js";
 import type { WriteBatch } from "../write/write-batch.js";
 import type { WriteRequest } from "../write/types.js";
 
-/** What `afterWrite` taps get besides the events. */
+/** Context passed to `afterWrite` taps besides the events. */
 export interface AfterWriteContext {
   txId: string;
   /** The plugin that wrote, or `http`. */

@@ -18,7 +18,7 @@ const statusByCode: Record<string, number> = {
   [ErrorCode.HOST_STOPPING]: 503,
 };
 
-/** The response of a failed request: status and JSON body `{ error: { code, message, ... } }`. */
+/** Builds the response of a failed request: status and JSON body `{ error: { code, message, ... } }`. */
 export function errorResponse(error: unknown): {
   status: number;
   body: { error: Record<string, unknown> };

@@ -14,7 +14,7 @@ import { readJson } from "./body.js";
 import { errorResponse } from "./http-error.js";
 import { sendJson } from "./send.js";
 
-/** What a route handler gets. */
+/** Context passed to a route handler. */
 export interface RouteContext {
   request: IncomingMessage;
   response: ServerResponse;

@@ -82,7 +82,7 @@ function requireClass(
   });
 }
 
-/** The id of a path parameter: a UUID as is, any other key as its UUIDv5. */
+/** Resolves the id of a path parameter: a UUID as is, any other key as its UUIDv5. */
 function pathId(raw: string | undefined): string {
   if (!raw || raw.trim() === "")
     throw badRequest("missing or blank object id in the path");
@@ -121,7 +121,7 @@ function writeOptions(context: RouteContext) {
   };
 }
 
-/** Writes one object and answers with the stored object. */
+/** Writes one object and responds with the stored object. */
 async function writeOne(
   host: Host,
   context: RouteContext,

@@ -3,15 +3,15 @@ import type { PluginHost } from "./plugin-host.js";
 
 const pluginBrand = Symbol.for("weft.plugin");
 
-/** How an environment variable overrides one setting of a plugin. */
+/** Mapping of one environment variable onto one setting of a plugin. */
 export interface EnvOverride {
   /** Dotted path in the plugin's config, such as `brokers` or `enabled`. */
   path: string;
-  /** How the variable's text is read; `list` splits on commas. */
+  /** Type the variable's text is parsed as. `list` splits on commas. */
   type: "string" | "integer" | "number" | "boolean" | "list" | "duration";
 }
 
-/** What `register` gets besides the host and config. */
+/** Context passed to `register` besides the host and config. */
 export interface RegisterContext {
   /** Folder of the config file, for resolving relative paths. */
   configDir: string;
