@@ -409,3 +409,63 @@ t.test("PATCH of a missing object is 404", async (t) => {
   t.equal(response.status, 404);
   t.equal(await host.store.lastSeq(), 0);
 });
+
+t.test("wrong method on a known path is 405", async (t) => {
+  const host = await startHost(t);
+  const response = await fetch(`${host.http!.url}/healthz`, { method: "PUT" });
+  t.equal(response.status, 405);
+  t.equal(response.headers.get("allow"), "GET, HEAD");
+  const body = (await response.json()) as { error: { code: string } };
+  t.equal(body.error.code, ErrorCode.HTTP_METHOD_NOT_ALLOWED);
+
+  const unknown = await fetch(`${host.http!.url}/nothing-here`, {
+    method: "PUT",
+  });
+  t.equal(unknown.status, 404, "a path without routes stays 404");
+});
+
+t.test("HEAD answers like GET without a body", async (t) => {
+  const host = await startHost(t);
+  await request(host, "PUT", `/v1/objects/Product/${id}`, {
+    properties: { name: "Lamp" },
+  });
+
+  const response = await fetch(`${host.http!.url}/v1/objects/Product/${id}`, {
+    method: "HEAD",
+  });
+  t.equal(response.status, 200);
+  t.match(response.headers.get("content-type"), /application\/json/);
+  t.equal(await response.text(), "");
+
+  const missing = await fetch(
+    `${host.http!.url}/v1/objects/Product/0b7a6c2e-0000-4e5a-8b9c-0d1e2f3a4b5c`,
+    { method: "HEAD" },
+  );
+  t.equal(missing.status, 404);
+});
+
+t.test("malformed percent-encoding is 400", async (t) => {
+  const host = await startHost(t);
+  const response = await fetch(`${host.http!.url}/v1/objects/Product/%zz`);
+  t.equal(response.status, 400);
+  const body = (await response.json()) as {
+    error: { code: string; message: string };
+  };
+  t.equal(body.error.code, ErrorCode.HTTP_URL_INVALID);
+  t.match(body.error.message, /%zz/);
+});
+
+t.test("oversize request line gets 431", async (t) => {
+  const host = await startHost(t);
+  const response = await fetch(
+    `${host.http!.url}/v1/objects/Product/${"a".repeat(20_000)}`,
+  );
+  t.equal(response.status, 431);
+  const body = (await response.json()) as { error: { code: string } };
+  t.equal(body.error.code, ErrorCode.HTTP_HEADERS_TOO_LARGE);
+  t.equal(
+    (await fetch(`${host.http!.url}/healthz`)).status,
+    200,
+    "the server keeps serving",
+  );
+});

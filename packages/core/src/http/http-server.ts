@@ -13,6 +13,7 @@ import type { ApiKeyAuth } from "./auth.js";
 import { readJson } from "./body.js";
 import { errorResponse } from "./http-error.js";
 import { sendJson } from "./send.js";
+import { rejectMalformedRequest } from "./client-error.js";
 
 /** Context passed to a route handler. */
 export interface RouteContext {
@@ -62,8 +63,12 @@ export class HttpServer {
     ignoreTrailingSlash: true,
     caseSensitive: true,
     defaultRoute: (request, response) =>
-      this.#notFound(request, response as ServerResponse),
+      this.#noRoute(request, response as ServerResponse),
+    onBadUrl: (path, request, response) =>
+      this.#badUrl(path, request, response as ServerResponse),
   });
+  /** Every method with at least one route, for the `Allow` header of a 405. */
+  readonly #methods = new Set<HTTPMethod>();
   readonly #upgrades = new Map<string, UpgradeDefinition>();
   readonly #options: HttpServerOptions;
   readonly #server: Server;
@@ -78,7 +83,9 @@ export class HttpServer {
     this.#server.on("upgrade", (request, socket, head) =>
       this.#upgrade(request, socket, head),
     );
-    this.#server.on("clientError", (_error, socket) => socket.destroy());
+    this.#server.on("clientError", (error, socket) =>
+      rejectMalformedRequest(error, socket),
+    );
   }
 
   /** The underlying Node server, for protocols that attach to it. */
@@ -109,14 +116,25 @@ export class HttpServer {
           },
         );
       }
-      this.#router.on(method, definition.url, (request, response, params) =>
+      const handler: FindMyWay.Handler<FindMyWay.HTTPVersion.V1> = (
+        request,
+        response,
+        params,
+      ) =>
         this.#run(
           definition,
           request,
           response as ServerResponse,
           params as Record<string, string | undefined>,
-        ),
-      );
+        );
+      this.#router.on(method, definition.url, handler);
+      this.#methods.add(method);
+
+      // HEAD gets the GET handler; Node sends the headers and drops the body.
+      if (method === "GET" && !this.#router.hasRoute("HEAD", definition.url)) {
+        this.#router.on("HEAD", definition.url, handler);
+        this.#methods.add("HEAD");
+      }
     }
   }
 
@@ -243,11 +261,42 @@ export class HttpServer {
     sendJson(response, status, body);
   }
 
-  #notFound(request: IncomingMessage, response: ServerResponse): void {
-    sendJson(response, 404, {
+  /** Sends 405 with `Allow` when the path has routes for other methods, else 404. */
+  #noRoute(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? "/").split("?", 1)[0];
+    const allowed = [...this.#methods].filter(
+      (method) => this.#router.find(method, path) !== null,
+    );
+    if (allowed.length === 0) {
+      sendJson(response, 404, {
+        error: {
+          code: ErrorCode.HTTP_NOT_FOUND,
+          message: `no route ${request.method} ${request.url}`,
+        },
+      });
+      return;
+    }
+
+    response.setHeader("allow", allowed.join(", "));
+    sendJson(response, 405, {
       error: {
-        code: ErrorCode.HTTP_NOT_FOUND,
-        message: `no route ${request.method} ${request.url}`,
+        code: ErrorCode.HTTP_METHOD_NOT_ALLOWED,
+        message: `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}`,
+        details: { method: request.method, allowed },
+      },
+    });
+  }
+
+  #badUrl(
+    path: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): void {
+    sendJson(response, 400, {
+      error: {
+        code: ErrorCode.HTTP_URL_INVALID,
+        message: `the path ${path} has invalid percent-encoding; encode reserved characters in ids as %XX with two hex digits (encodeURIComponent does this)`,
+        details: { method: request.method, path },
       },
     });
   }
