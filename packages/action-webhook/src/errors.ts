@@ -1,4 +1,4 @@
-import { WeftError, type ErrorDetails } from "@weft/core";
+import { errorFactory } from "@weft/core";
 
 /**
  * Codes raised by `@weft/action-webhook`. docs/errors.md has one row per
@@ -25,15 +25,5 @@ export const WebhookErrorCode = {
 export type WebhookErrorCodeValue =
   (typeof WebhookErrorCode)[keyof typeof WebhookErrorCode];
 
-/** Creates a {@link WeftError} with one of this package's codes. */
-export function webhookError(
-  code: WebhookErrorCodeValue,
-  message: string,
-  options: {
-    cause?: unknown;
-    details?: ErrorDetails;
-    retryable?: boolean;
-  } = {},
-): WeftError {
-  return new WeftError(code, message, options);
-}
+/** Creates a {@link WeftError} with one of the {@link WebhookErrorCode} codes. */
+export const webhookError = errorFactory(WebhookErrorCode);

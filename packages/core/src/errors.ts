@@ -38,6 +38,20 @@ export class WeftError extends Error {
   }
 }
 
+/**
+ * Creates the error constructor of a plugin package, typed to the codes it
+ * declares, so a call with another package's code does not compile.
+ */
+export function errorFactory<Codes extends Record<string, string>>(
+  _codes: Codes,
+): (
+  code: Codes[keyof Codes],
+  message: string,
+  options?: WeftErrorOptions,
+) => WeftError {
+  return (code, message, options = {}) => new WeftError(code, message, options);
+}
+
 /** Tells whether a value is a {@link WeftError}, from any copy of the package. */
 export function isWeftError(value: unknown): value is WeftError {
   return (

@@ -1,6 +1,7 @@
 export {
   WeftError,
   isWeftError,
+  errorFactory,
   ErrorCode,
   type ErrorCodeValue,
   type ErrorDetails,

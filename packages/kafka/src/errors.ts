@@ -1,4 +1,4 @@
-import { WeftError, type ErrorDetails } from "@weft/core";
+import { errorFactory } from "@weft/core";
 
 /** Codes raised by `@weft/kafka`. docs/errors.md has one row per code. */
 export const KafkaErrorCode = {
@@ -17,14 +17,4 @@ export type KafkaErrorCodeValue =
   (typeof KafkaErrorCode)[keyof typeof KafkaErrorCode];
 
 /** Creates a {@link WeftError} with one of the {@link KafkaErrorCode} codes. */
-export function kafkaError(
-  code: KafkaErrorCodeValue,
-  message: string,
-  options: {
-    cause?: unknown;
-    details?: ErrorDetails;
-    retryable?: boolean;
-  } = {},
-): WeftError {
-  return new WeftError(code, message, options);
-}
+export const kafkaError = errorFactory(KafkaErrorCode);

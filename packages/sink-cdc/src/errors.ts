@@ -1,4 +1,4 @@
-import { WeftError, type ErrorDetails } from "@weft/core";
+import { errorFactory } from "@weft/core";
 
 /**
  * Codes raised by `@weft/sink-cdc`. docs/errors.md has one row per code. The
@@ -19,15 +19,5 @@ export const CdcErrorCode = {
 export type CdcErrorCodeValue =
   (typeof CdcErrorCode)[keyof typeof CdcErrorCode];
 
-/** Creates a {@link WeftError} with one of this package's codes. */
-export function cdcError(
-  code: CdcErrorCodeValue,
-  message: string,
-  options: {
-    cause?: unknown;
-    details?: ErrorDetails;
-    retryable?: boolean;
-  } = {},
-): WeftError {
-  return new WeftError(code, message, options);
-}
+/** Creates a {@link WeftError} with one of the {@link CdcErrorCode} codes. */
+export const cdcError = errorFactory(CdcErrorCode);

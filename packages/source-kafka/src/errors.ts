@@ -1,4 +1,4 @@
-import { WeftError, type ErrorDetails } from "@weft/core";
+import { errorFactory } from "@weft/core";
 
 /**
  * Codes raised by `@weft/source-kafka`. docs/errors.md has one row per code.
@@ -29,15 +29,5 @@ export const SourceKafkaErrorCode = {
 export type SourceKafkaErrorCodeValue =
   (typeof SourceKafkaErrorCode)[keyof typeof SourceKafkaErrorCode];
 
-/** Creates a {@link WeftError} with one of this package's codes. */
-export function sourceKafkaError(
-  code: SourceKafkaErrorCodeValue,
-  message: string,
-  options: {
-    cause?: unknown;
-    details?: ErrorDetails;
-    retryable?: boolean;
-  } = {},
-): WeftError {
-  return new WeftError(code, message, options);
-}
+/** Creates a {@link WeftError} with one of the {@link SourceKafkaErrorCode} codes. */
+export const sourceKafkaError = errorFactory(SourceKafkaErrorCode);

@@ -1,4 +1,4 @@
-import { WeftError, type ErrorDetails } from "@weft/core";
+import { errorFactory } from "@weft/core";
 
 /**
  * Codes raised by `@weft/store-sqlite`. docs/errors.md has one row per code.
@@ -30,18 +30,8 @@ export const SqliteErrorCode = {
 export type SqliteErrorCodeValue =
   (typeof SqliteErrorCode)[keyof typeof SqliteErrorCode];
 
-/** Creates a {@link WeftError} with one of this package's codes. */
-export function sqliteError(
-  code: SqliteErrorCodeValue,
-  message: string,
-  options: {
-    cause?: unknown;
-    details?: ErrorDetails;
-    retryable?: boolean;
-  } = {},
-): WeftError {
-  return new WeftError(code, message, options);
-}
+/** Creates a {@link WeftError} with one of the {@link SqliteErrorCode} codes. */
+export const sqliteError = errorFactory(SqliteErrorCode);
 
 /** Returns the SQLite result code (`SQLITE_BUSY`, `SQLITE_NOTADB`, ...) of a better-sqlite3 error, if any. */
 export function sqliteCode(error: unknown): string | undefined {

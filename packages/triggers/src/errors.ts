@@ -1,4 +1,4 @@
-import { WeftError, type ErrorDetails } from "@weft/core";
+import { errorFactory } from "@weft/core";
 
 /** Codes raised by `@weft/triggers`. docs/errors.md has one row per code. */
 export const TriggersErrorCode = {
@@ -35,15 +35,5 @@ export const statusByCode: Record<TriggersErrorCodeValue, number> = {
   [TriggersErrorCode.NOT_RUNNING]: 503,
 };
 
-/** Creates a {@link WeftError} with one of this package's codes. */
-export function triggersError(
-  code: TriggersErrorCodeValue,
-  message: string,
-  options: {
-    cause?: unknown;
-    details?: ErrorDetails;
-    retryable?: boolean;
-  } = {},
-): WeftError {
-  return new WeftError(code, message, options);
-}
+/** Creates a {@link WeftError} with one of the {@link TriggersErrorCode} codes. */
+export const triggersError = errorFactory(TriggersErrorCode);
