@@ -19,6 +19,11 @@
  * Run from the repository root (builds first). It starts a private broker,
  * or uses KAFKA_BROKERS when set:
  *   pnpm build && node --import=tsx bench/source-kafka.ts [--messages 200000] [--rounds 1]
+ *
+ * For profiling one phase against a broker that keeps running: produce once
+ * with `--keep-topic`, then read that topic again with `--topic NAME` and
+ * `--phases memory` (any of raw, memory, sqlite), for example under
+ * `node --cpu-prof`. `--messages` must match the topic's message count.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -50,10 +55,16 @@ const { values: args } = parseArgs({
   options: {
     messages: { type: "string", default: "200000" },
     rounds: { type: "string", default: "1" },
+    // Comma-separated subset of raw, memory, sqlite, e.g. for a CPU profile of one phase.
+    phases: { type: "string", default: "raw,memory,sqlite" },
+    // An existing topic that already has the messages (from --keep-topic), so a run skips producing.
+    topic: { type: "string" },
+    "keep-topic": { type: "boolean", default: false },
   },
 });
 const total = Number(args.messages);
 const rounds = Number(args.rounds);
+const phases = new Set(args.phases.split(","));
 
 const productClass: ClassDefinition = {
   name: "Product",
@@ -258,39 +269,51 @@ const kafka = new kafkajs.Kafka({
   brokers: brokerList,
   logLevel: kafkajs.logLevel.NOTHING,
 });
-const topic = uniqueTopic("bench-source-kafka");
-await createTopic(brokerList, topic, { partitions: PARTITIONS });
-const produceStarted = performance.now();
-const averageBytes = await produceAll(kafka, topic);
-console.log(
-  `produced ${format(total)} messages of ${Math.round(averageBytes)} bytes into ${PARTITIONS} partitions in ${((performance.now() - produceStarted) / 1000).toFixed(1)} s ` +
-    `(${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node})`,
-);
+const machine = `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
+const topic = args.topic ?? uniqueTopic("bench-source-kafka");
+if (args.topic) {
+  console.log(`reading the existing topic ${topic} (${machine})`);
+} else {
+  await createTopic(brokerList, topic, { partitions: PARTITIONS });
+  const produceStarted = performance.now();
+  const averageBytes = await produceAll(kafka, topic);
+  console.log(
+    `produced ${format(total)} messages of ${Math.round(averageBytes)} bytes into ${PARTITIONS} partitions of ${topic} in ${((performance.now() - produceStarted) / 1000).toFixed(1)} s (${machine})`,
+  );
+}
 
 const dir = mkdtempSync(join(tmpdir(), "weft-bench-source-kafka-"));
 try {
   for (let round = 1; round <= rounds; round++) {
-    const raw = await baseline(kafka, topic);
-    const memory = await source(brokerList, topic, memoryStore());
-    const sqlite = await source(brokerList, topic, {
-      plugin: sqliteStore as unknown as Plugin,
-      config: { path: join(dir, `round-${round}.db`) },
-    });
+    const raw = phases.has("raw") ? await baseline(kafka, topic) : undefined;
+    const memory = phases.has("memory")
+      ? await source(brokerList, topic, memoryStore())
+      : undefined;
+    const sqlite = phases.has("sqlite")
+      ? await source(brokerList, topic, {
+          plugin: sqliteStore as unknown as Plugin,
+          config: { path: join(dir, `round-${round}.db`) },
+        })
+      : undefined;
     console.log(`round ${round}`);
-    report("raw kafkajs eachBatch + JSON.parse (baseline)", raw);
-    report(
-      "source into the memory store",
-      memory,
-      raw,
-      ">= 50,000 msg/s and >= 0.5 of baseline",
-    );
-    report("source into store-sqlite", sqlite, raw, ">= 25,000 msg/s");
+    if (raw) report("raw kafkajs eachBatch + JSON.parse (baseline)", raw);
+    if (memory)
+      report(
+        "source into the memory store",
+        memory,
+        raw,
+        ">= 50,000 msg/s and >= 0.5 of baseline",
+      );
+    if (sqlite)
+      report("source into store-sqlite", sqlite, raw, ">= 25,000 msg/s");
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
+  if (!args.topic && !args["keep-topic"]) {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
   await broker?.close();
 }

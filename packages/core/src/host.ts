@@ -23,6 +23,7 @@ import type {
   Plugin,
   RegisterContext,
 } from "./plugin/define-plugin.js";
+import { resolvePluginConfig } from "./plugin/plugin-config.js";
 import type { PluginHost, PluginStatus } from "./plugin/plugin-host.js";
 import { Readiness } from "./readiness.js";
 import { createPluginState, type PluginState } from "./state/plugin-state.js";
@@ -186,8 +187,11 @@ export class Host {
   }
 
   /**
-   * Registers a plugin: calls its `register` with a host view bound to it.
-   * Plugins must be registered in dependency order, before `start`.
+   * Registers a plugin: applies its config schema as the config loader does
+   * (defaults, type conversion, unknown keys rejected), then calls its
+   * `register` with a host view bound to it. Plugins must be registered in
+   * dependency order, before `start`.
+   * @throws WeftError `WEFT_ERR_CONFIG_INVALID` when the config does not fit the plugin's schema.
    */
   async register(
     plugin: Plugin,
@@ -201,6 +205,8 @@ export class Host {
         { details: { plugin: plugin.name } },
       );
     }
+    const configPath = context.configPath ?? plugin.name;
+    const resolved = resolvePluginConfig(plugin, config, configPath);
     const entry: {
       plugin: Plugin;
       capabilities: string[];
@@ -211,9 +217,9 @@ export class Host {
 
     try {
       const disposer = await this.#attribution.during(plugin.name, () =>
-        plugin.register(view, config as never, {
+        plugin.register(view, resolved as never, {
           configDir: context.configDir ?? process.cwd(),
-          configPath: context.configPath ?? plugin.name,
+          configPath,
         }),
       );
       if (typeof disposer === "function") entry.disposer = disposer;

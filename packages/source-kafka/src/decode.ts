@@ -23,7 +23,11 @@ export type Decoded =
   | { kind: "skip"; reason: string }
   | { kind: "reject"; code: string; message: string };
 
-type IdResult = { id: string } | { problem: string };
+/**
+ * An object id, or why a message has none. The id is a plain string, so the
+ * common case allocates no wrapper object per message.
+ */
+type IdResult = string | { problem: string };
 
 const reject = (code: string, message: string): Decoded => ({
   kind: "reject",
@@ -115,7 +119,7 @@ export class MessageDecoder {
       return this.#noClass(topic, message.headers, row);
 
     const id = this.#id(message.key, row, text, rowPath);
-    if ("problem" in id)
+    if (typeof id !== "string")
       return reject(SourceKafkaErrorCode.MISSING_ID, id.problem);
 
     return {
@@ -123,7 +127,7 @@ export class MessageDecoder {
       request: {
         op: "upsert",
         class: className,
-        id: id.id,
+        id,
         properties: this.#mapping.apply(row, message.headers),
       },
     };
@@ -213,11 +217,11 @@ export class MessageDecoder {
       return this.#noClass(topic, message.headers, row);
 
     const id = this.#id(message.key, row, text, beforePath);
-    if ("problem" in id)
+    if (typeof id !== "string")
       return reject(SourceKafkaErrorCode.MISSING_ID, id.problem);
     return {
       kind: "write",
-      request: { op: "delete", class: className, id: id.id },
+      request: { op: "delete", class: className, id },
     };
   }
 
@@ -233,26 +237,31 @@ export class MessageDecoder {
     text: string,
     rowPath: string[],
   ): IdResult {
-    const hasKey = key !== null && key.length > 0;
-    const fromField = () => this.#idFromField(row, text, rowPath);
-    const fromKey = (): IdResult => {
-      if (!hasKey) return { problem: "message key is null or empty" };
-      return this.#config.format === "debezium"
-        ? this.#idFromDebeziumKey(key)
-        : { id: idFromKeyBytes(key, this.#strategy) };
-    };
-
-    const first = this.#idSource === "field" ? fromField() : fromKey();
-    if ("id" in first) return first;
+    const first =
+      this.#idSource === "field"
+        ? this.#idFromField(row, text, rowPath)
+        : this.#idFromKey(key);
+    if (typeof first === "string") return first;
     if (this.#idSource === "key" && !this.#keyPath) {
       return {
         problem: `${first.problem}; set keyField to take ids from the value`,
       };
     }
 
-    const second = this.#idSource === "field" ? fromKey() : fromField();
-    if ("id" in second) return second;
+    const second =
+      this.#idSource === "field"
+        ? this.#idFromKey(key)
+        : this.#idFromField(row, text, rowPath);
+    if (typeof second === "string") return second;
     return { problem: `no object id: ${first.problem}, and ${second.problem}` };
+  }
+
+  #idFromKey(key: Buffer | null): IdResult {
+    if (key === null || key.length === 0)
+      return { problem: "message key is null or empty" };
+    return this.#config.format === "debezium"
+      ? this.#idFromDebeziumKey(key)
+      : idFromKeyBytes(key, this.#strategy);
   }
 
   #idFromField(
@@ -294,7 +303,7 @@ export class MessageDecoder {
     try {
       parsed = JSON.parse(text);
     } catch {
-      return { id: idFromKeyBytes(key, this.#strategy) };
+      return idFromKeyBytes(key, this.#strategy);
     }
 
     const wrapped =
@@ -305,11 +314,11 @@ export class MessageDecoder {
       ? (parsed as Record<string, unknown>).payload
       : parsed;
     const prefix = wrapped ? ["payload"] : [];
-    if (!isRecord(struct)) return { id: idFromKeyBytes(key, this.#strategy) };
+    if (!isRecord(struct)) return idFromKeyBytes(key, this.#strategy);
 
     if (this.#keyPath) {
       const fromStruct = this.#idFromField(struct, text, prefix);
-      if ("id" in fromStruct) return fromStruct;
+      if (typeof fromStruct === "string") return fromStruct;
     }
     const names = Object.keys(struct);
     if (names.length === 1) {
@@ -327,9 +336,11 @@ export class MessageDecoder {
 
   #textId(text: string, what: string): IdResult {
     const id = idFromKeyText(text, this.#strategy);
-    return id === undefined
-      ? { problem: `${what} is not valid Unicode (it has a lone surrogate)` }
-      : { id };
+    return (
+      id ?? {
+        problem: `${what} is not valid Unicode (it has a lone surrogate)`,
+      }
+    );
   }
 
   /** Returns the class of a message, or undefined when routing finds none. */

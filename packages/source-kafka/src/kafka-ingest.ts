@@ -532,7 +532,10 @@ export class KafkaIngest {
    */
   async #flush(entries: Entry[]): Promise<void> {
     const epoch = this.#epoch;
-    const live = entries.filter((entry) => entry.state.epoch === epoch);
+    // A rebalance drops the buffered entries, so a batch is almost always entirely live and needs no copy.
+    const live = entries.every((entry) => entry.state.epoch === epoch)
+      ? entries
+      : entries.filter((entry) => entry.state.epoch === epoch);
     if (live.length === 0) return;
 
     this.#writingEpoch = epoch;
@@ -544,46 +547,51 @@ export class KafkaIngest {
   }
 
   async #writeBatch(live: Entry[], epoch: number): Promise<void> {
-    const streams = [...new Set(live.map((entry) => entry.state))];
-    const decodeFailures = live.filter(
-      (entry) => entry.decoded.kind === "reject",
-    );
+    const batch = splitBatch(live);
+    const streams = [...batch.positions.keys()];
     if (
       !(await this.#sendDeadLetters(
-        decodeFailures.map((entry) => this.#letter(entry)),
+        batch.decodeFailures.map((entry) => this.#letter(entry)),
         streams,
         epoch,
       ))
     )
       return;
 
-    const writes = live.filter((entry) => entry.decoded.kind === "write");
-    const requests = writes.map(
-      (entry) => (entry.decoded as { request: WriteRequest }).request,
+    const results = await this.#write(
+      batch.requests,
+      batch.positions,
+      streams,
+      epoch,
     );
-    const positions = positionsOf(live);
-    const results = await this.#write(requests, positions, streams, epoch);
     if (!results) return;
 
     // The store has committed this batch, so its rejections are sent even after a rebalance.
     const rejections: DeadLetter[] = [];
-    results.forEach((result, index) => {
-      if (result.status === "rejected")
-        rejections.push(
-          this.#letter(
-            writes[index],
-            result.error?.code ?? ErrorCode.WRITE_REJECTED,
-            result.error?.message ?? "rejected",
-          ),
-        );
-    });
+    for (let index = 0; index < results.length; index++) {
+      const result = results[index];
+      if (result.status !== "rejected") continue;
+      const entry = batch.writes[index];
+      rejections.push(
+        this.#letter(
+          entry,
+          result.error?.code ?? ErrorCode.WRITE_REJECTED,
+          result.error?.message ?? "rejected",
+        ),
+      );
+      const outcomes = batch.outcomes.get(entry.state.topic);
+      if (outcomes) {
+        outcomes.written -= 1;
+        outcomes.dead_letter += 1;
+      }
+    }
     if (!(await this.#sendDeadLetters(rejections, streams, undefined))) return;
 
-    for (const [state, next] of positions) {
+    for (const [state, next] of batch.positions) {
       if (state.written === undefined || next > state.written)
         state.written = next;
     }
-    this.#count(live, results, writes);
+    this.#count(batch.outcomes);
     this.#requestCommit();
   }
 
@@ -821,30 +829,9 @@ export class KafkaIngest {
     this.#logger.debug({ epoch, offsets }, "kafka offsets committed");
   }
 
-  #count(live: Entry[], results: WriteResult[], writes: Entry[]): void {
-    const rejected = new Set<Entry>();
-    results.forEach((result, index) => {
-      if (result.status === "rejected") rejected.add(writes[index]);
-    });
-
-    const counts = new Map<
-      string,
-      { written: number; dead_letter: number; skipped: number }
-    >();
-    for (const entry of live) {
-      let topic = counts.get(entry.state.topic);
-      if (!topic)
-        counts.set(
-          entry.state.topic,
-          (topic = { written: 0, dead_letter: 0, skipped: 0 }),
-        );
-      if (entry.decoded.kind === "skip") topic.skipped += 1;
-      else if (entry.decoded.kind === "reject" || rejected.has(entry))
-        topic.dead_letter += 1;
-      else topic.written += 1;
-    }
-    for (const [topic, outcomes] of counts) {
-      for (const [outcome, count] of Object.entries(outcomes)) {
+  #count(outcomes: Map<string, TopicOutcomes>): void {
+    for (const [topic, counts] of outcomes) {
+      for (const [outcome, count] of Object.entries(counts)) {
         if (count > 0)
           this.#metrics.messages.inc(
             { consumer: this.name, topic, outcome },
@@ -923,16 +910,74 @@ export class KafkaIngest {
   }
 }
 
-/** Returns the next offset of each partition in a batch: the position to store with it. */
-function positionsOf(entries: Entry[]): Map<PartitionState, bigint> {
+/** Messages of one topic in a batch, by outcome, as the messages metric counts them. */
+interface TopicOutcomes {
+  written: number;
+  dead_letter: number;
+  skipped: number;
+}
+
+/** A batch's entries split up for writing. */
+interface SplitBatch {
+  /** The write requests, in message order. */
+  requests: WriteRequest[];
+  /** The entry of each request, at the request's index. */
+  writes: Entry[];
+  /** Entries whose message could not be decoded: dead letters. */
+  decodeFailures: Entry[];
+  /** The next offset of each partition in the batch: the position to store with it. */
+  positions: Map<PartitionState, bigint>;
+  /** Outcomes by topic, before the write's rejections are known. */
+  outcomes: Map<string, TopicOutcomes>;
+}
+
+/** Splits a batch's entries into requests, decode failures, positions and counts, in one pass. */
+function splitBatch(entries: Entry[]): SplitBatch {
+  const batch: SplitBatch = {
+    requests: [],
+    writes: [],
+    decodeFailures: [],
+    positions: new Map(),
+    outcomes: new Map(),
+  };
   // A partition's entries are in offset order, so its last entry is its highest.
   const last = new Map<PartitionState, Entry>();
-  for (const entry of entries) last.set(entry.state, entry);
+  let outcomes: TopicOutcomes | undefined;
+  let previous: Entry | undefined;
+  for (const entry of entries) {
+    if (entry.state !== previous?.state) {
+      if (previous) last.set(previous.state, previous);
+      outcomes = topicOutcomes(batch.outcomes, entry.state.topic);
+    }
+    previous = entry;
 
-  const positions = new Map<PartitionState, bigint>();
+    const decoded = entry.decoded;
+    if (decoded.kind === "write") {
+      batch.requests.push(decoded.request);
+      batch.writes.push(entry);
+      outcomes!.written += 1;
+    } else if (decoded.kind === "reject") {
+      batch.decodeFailures.push(entry);
+      outcomes!.dead_letter += 1;
+    } else outcomes!.skipped += 1;
+  }
+  if (previous) last.set(previous.state, previous);
+
   for (const [state, entry] of last)
-    positions.set(state, BigInt(entry.offset) + 1n);
-  return positions;
+    batch.positions.set(state, BigInt(entry.offset) + 1n);
+  return batch;
+}
+
+function topicOutcomes(
+  outcomes: Map<string, TopicOutcomes>,
+  topic: string,
+): TopicOutcomes {
+  let counts = outcomes.get(topic);
+  if (!counts) {
+    counts = { written: 0, dead_letter: 0, skipped: 0 };
+    outcomes.set(topic, counts);
+  }
+  return counts;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -83,7 +83,9 @@ function dropUndefined(
   properties: Record<string, unknown>,
 ): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(properties))
+  for (const key of Object.keys(properties)) {
+    const value = properties[key];
     if (value !== undefined) result[key] = value;
+  }
   return result;
 }

@@ -81,20 +81,19 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {}
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
-    // Work on copies of the touched objects first, so a throw leaves nothing applied.
-    const staged = new Map<
-      string,
-      { className: string; id: string; object: StoredObject | undefined }
-    >();
+    // Stage the new state of each touched object by class and id first, so a
+    // throw leaves nothing applied. A staged undefined is a delete.
+    const staged = new Map<string, Map<string, StoredObject | undefined>>();
     const outcomes: MutationOutcome[] = [];
     const events: ChangeEvent[] = [];
     let seq = this.#lastSeq;
 
     for (const mutation of batch.mutations) {
-      const key = `${mutation.class}\u0000${mutation.id}`;
-      const pending = staged.get(key);
-      const current = pending
-        ? pending.object
+      let stagedOfClass = staged.get(mutation.class);
+      if (!stagedOfClass)
+        staged.set(mutation.class, (stagedOfClass = new Map()));
+      const current = stagedOfClass.has(mutation.id)
+        ? stagedOfClass.get(mutation.id)
         : this.#objects.get(mutation.class)?.get(mutation.id);
       const effect = applyMutation(current, mutation, batch.timestamp);
       if (effect.op === "NOOP") {
@@ -102,11 +101,7 @@ export class MemoryStore implements Store {
         continue;
       }
 
-      staged.set(key, {
-        className: mutation.class,
-        id: mutation.id,
-        object: effect.next,
-      });
+      stagedOfClass.set(mutation.id, effect.next);
       seq += 1;
       outcomes.push({ id: mutation.id, op: effect.op, seq });
       events.push({
@@ -124,11 +119,13 @@ export class MemoryStore implements Store {
       });
     }
 
-    for (const { className, id, object } of staged.values()) {
+    for (const [className, stagedOfClass] of staged) {
       let objects = this.#objects.get(className);
       if (!objects) this.#objects.set(className, (objects = new Map()));
-      if (object) objects.set(id, object);
-      else objects.delete(id);
+      for (const [id, object] of stagedOfClass) {
+        if (object) objects.set(id, object);
+        else objects.delete(id);
+      }
     }
     for (const position of batch.positions)
       this.#sourcePositions(position.source).set(position.stream, {

@@ -1,21 +1,30 @@
 import { checkVector } from "../classes/validate-object.js";
 import { ErrorCode } from "../errors.js";
-import { isObjectId, newObjectId, toObjectId } from "../ids.js";
+import {
+  isObjectId,
+  isWellFormed,
+  newObjectId,
+  toObjectId,
+  uuidV5FromText,
+} from "../ids.js";
 import type { ItemError, WriteRequest } from "./types.js";
 import type { WriteItem } from "./write-batch.js";
 
 const ops = new Set(["upsert", "patch", "delete"]);
 
-/** A request turned into a batch item, or the reason it cannot be one. */
-export type PreparedItem =
-  { item: WriteItem } | { index: number; id?: string; error: ItemError };
+/** A request that cannot become a batch item, and why. */
+export interface PreparedRejection {
+  index: number;
+  id?: string;
+  error: ItemError;
+}
 
 function reject(
   index: number,
   code: string,
   message: string,
   id?: string,
-): PreparedItem {
+): PreparedRejection {
   return {
     index,
     ...(id ? { id } : {}),
@@ -23,12 +32,29 @@ function reject(
   };
 }
 
-/** Checks the shape of one request and resolves its id. */
+/** Tells a rejection from an item; items never have an `error` field. */
+export function isRejection(
+  prepared: WriteItem | PreparedRejection,
+): prepared is PreparedRejection {
+  return "error" in prepared;
+}
+
+/**
+ * Checks the shape of one request, resolves its id and returns it as a batch
+ * item. With `copyProperties` the item gets its own copy of the properties
+ * without undefined values, so `beforeWrite` taps that change an item in
+ * place leave the caller's request as it was. Without it the item shares the
+ * request's properties object. The writer passes false only when no tap can
+ * see the item, and the store copies the properties before keeping them:
+ * `applyMutation`, which the memory store and store-sqlite use, copies them
+ * without undefined values.
+ */
 export function prepareItem(
   request: WriteRequest,
   index: number,
   classNames: ReadonlySet<string>,
-): PreparedItem {
+  copyProperties: boolean,
+): WriteItem | PreparedRejection {
   if (typeof request !== "object" || request === null)
     return reject(index, ErrorCode.OBJECT_INVALID, "request must be an object");
   if (!ops.has(request.op)) {
@@ -61,21 +87,31 @@ export function prepareItem(
       `class ${request.class}: ${id.message}`,
     );
 
-  if (request.op !== "delete") {
-    const properties = request.properties ?? {};
-    if (
-      typeof properties !== "object" ||
-      properties === null ||
-      Array.isArray(properties)
-    ) {
-      return reject(
-        index,
-        ErrorCode.OBJECT_INVALID,
-        `class ${request.class}, id ${id}: properties must be an object`,
-        id,
-      );
-    }
-    if (request.vector !== undefined && request.vector !== null) {
+  if (request.op === "delete")
+    return { index, op: request.op, class: request.class, id, properties: {} };
+
+  const properties = request.properties ?? {};
+  if (
+    typeof properties !== "object" ||
+    properties === null ||
+    Array.isArray(properties)
+  ) {
+    return reject(
+      index,
+      ErrorCode.OBJECT_INVALID,
+      `class ${request.class}, id ${id}: properties must be an object`,
+      id,
+    );
+  }
+  const item: WriteItem = {
+    index,
+    op: request.op,
+    class: request.class,
+    id,
+    properties: copyProperties ? definedProperties(properties) : properties,
+  };
+  if (request.vector !== undefined) {
+    if (request.vector !== null) {
       const problem = checkVector(request.vector);
       if (problem)
         return reject(
@@ -85,21 +121,21 @@ export function prepareItem(
           id,
         );
     }
+    item.vector = request.vector && request.vector.map(Math.fround);
   }
+  return item;
+}
 
-  return {
-    item: {
-      index,
-      op: request.op,
-      class: request.class,
-      id,
-      properties:
-        request.op === "delete" ? {} : { ...(request.properties ?? {}) },
-      ...(request.op !== "delete" && request.vector !== undefined
-        ? { vector: request.vector && request.vector.map(Math.fround) }
-        : {}),
-    },
-  };
+/** Returns a copy of the properties without undefined values, which mean "no value" and are never stored. */
+function definedProperties(
+  properties: Record<string, unknown>,
+): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(properties)) {
+    const value = properties[key];
+    if (value !== undefined) copy[key] = value;
+  }
+  return copy;
 }
 
 function resolveId(request: WriteRequest): string | { message: string } {
@@ -116,11 +152,11 @@ function resolveId(request: WriteRequest): string | { message: string } {
       return { message: "id must not be empty or blank" };
     if (isObjectId(key)) return key.toLowerCase();
     // A lone UTF-16 surrogate has no UTF-8 form, so it cannot name an object.
-    if (/\p{Surrogate}/u.test(key))
+    if (!isWellFormed(key))
       return {
         message: `id ${JSON.stringify(key)} is not well-formed Unicode`,
       };
-    return toObjectId(key);
+    return uuidV5FromText(key);
   }
   if (
     typeof key === "bigint" ||

@@ -7,6 +7,11 @@ export class WriteMetrics {
   readonly #rejects: Counter<"code">;
   readonly #failures: Counter<"code">;
   readonly #latency: Histogram;
+  /** `weft_write_objects_total` by outcome, with labels bound once instead of per write. */
+  readonly #counts: Record<
+    "inserted" | "updated" | "deleted" | "noop" | "rejected",
+    { inc(value: number): void }
+  >;
 
   constructor(registry: Registry) {
     this.#objects = new Counter({
@@ -35,19 +40,42 @@ export class WriteMetrics {
       ],
       registers: [registry],
     });
+    const objects = this.#objects;
+    this.#counts = {
+      inserted: objects.labels({ status: "ok", op: "INSERT" }),
+      updated: objects.labels({ status: "ok", op: "UPDATE" }),
+      deleted: objects.labels({ status: "ok", op: "DELETE" }),
+      noop: objects.labels({ status: "noop", op: "" }),
+      rejected: objects.labels({ status: "rejected", op: "" }),
+    };
   }
 
+  /** Counts a committed write's results by status and op, and observes its duration. */
   record(results: WriteResult[], seconds: number): void {
-    const counts = new Map<string, number>();
+    let inserts = 0;
+    let updates = 0;
+    let deletes = 0;
+    let noops = 0;
+    let rejects = 0;
     for (const result of results) {
-      const key = `${result.status}\u0000${result.op ?? ""}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (result.error) this.#rejects.inc({ code: result.error.code });
+      if (result.status === "ok") {
+        if (result.op === "INSERT") inserts += 1;
+        else if (result.op === "UPDATE") updates += 1;
+        else if (result.op === "DELETE") deletes += 1;
+        else this.#objects.inc({ status: "ok", op: result.op ?? "" });
+      } else if (result.status === "noop") noops += 1;
+      else {
+        rejects += 1;
+        if (result.error) this.#rejects.inc({ code: result.error.code });
+      }
     }
-    for (const [key, count] of counts) {
-      const [status, op] = key.split("\u0000");
-      this.#objects.inc({ status, op }, count);
-    }
+
+    const counts = this.#counts;
+    if (inserts > 0) counts.inserted.inc(inserts);
+    if (updates > 0) counts.updated.inc(updates);
+    if (deletes > 0) counts.deleted.inc(deletes);
+    if (noops > 0) counts.noop.inc(noops);
+    if (rejects > 0) counts.rejected.inc(rejects);
     this.#latency.observe(seconds);
   }
 

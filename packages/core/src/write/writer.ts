@@ -8,9 +8,13 @@ import { ErrorCode, WeftError, isWeftError } from "../errors.js";
 import type { HostHooks } from "../hooks/hooks.js";
 import type { Store, Mutation } from "../store/types.js";
 import type { WriteMetrics } from "./write-metrics.js";
-import { prepareItem } from "./prepare-items.js";
+import {
+  isRejection,
+  prepareItem,
+  type PreparedRejection,
+} from "./prepare-items.js";
 import type { WriteOptions, WriteRequest, WriteResult } from "./types.js";
-import { WriteBatch } from "./write-batch.js";
+import { WriteBatch, type WriteItem } from "./write-batch.js";
 
 /** Host parts the writer uses. */
 export interface WriterContext {
@@ -106,11 +110,12 @@ export class Writer {
   ): Promise<WriteResult[]> {
     const started = process.hrtime.bigint();
     const txId = randomUUID();
-    const batch = this.#prepare(txId, requests, options);
+    const tappedClasses = this.#tappedClasses();
+    const batch = this.#prepare(txId, requests, options, tappedClasses);
     const origin = options.origin?.plugin ?? "host";
 
     try {
-      const hooked = await this.#runBeforeWrite(batch);
+      const hooked = await this.#runBeforeWrite(batch, tappedClasses);
       if (hooked.hasRetryableRejection) throw retryableRejection(hooked);
 
       this.#validate(hooked);
@@ -159,26 +164,46 @@ export class Writer {
     txId: string,
     requests: WriteRequest[],
     options: WriteOptions,
+    tappedClasses: ReadonlySet<string>,
   ): WriteBatch {
-    const prepared = requests.map((request, index) =>
-      prepareItem(request, index, this.#classNames),
-    );
-    const batch = new WriteBatch(
-      txId,
-      prepared.flatMap((entry) => ("item" in entry ? [entry.item] : [])),
-      options,
-    );
-
-    for (const entry of prepared) {
-      if (!("item" in entry))
-        batch.rejectIndex(entry.index, entry.error, entry.id);
+    const copyAll = this.#context.hooks.beforeWrite.taps.length > 0;
+    const items: WriteItem[] = [];
+    const rejections: PreparedRejection[] = [];
+    for (let index = 0; index < requests.length; index++) {
+      const request = requests[index];
+      const prepared = prepareItem(
+        request,
+        index,
+        this.#classNames,
+        copyAll || tappedClasses.has(request?.class),
+      );
+      if (isRejection(prepared)) rejections.push(prepared);
+      else items.push(prepared);
     }
+
+    const batch = new WriteBatch(txId, items, options);
+    for (const rejection of rejections)
+      batch.rejectIndex(rejection.index, rejection.error, rejection.id);
     return batch;
   }
 
-  async #runBeforeWrite(batch: WriteBatch): Promise<WriteBatch> {
+  /** Classes with at least one per-class `beforeWrite` tap. */
+  #tappedClasses(): Set<string> {
+    const tapped = new Set<string>();
+    for (const className of this.#classNames) {
+      const hook = this.#context.hooks.beforeWriteFor.get(className);
+      if (hook && hook.taps.length > 0) tapped.add(className);
+    }
+    return tapped;
+  }
+
+  async #runBeforeWrite(
+    batch: WriteBatch,
+    tappedClasses: ReadonlySet<string>,
+  ): Promise<WriteBatch> {
     const hooks = this.#context.hooks;
     let current = (await hooks.beforeWrite.promise(batch)) ?? batch;
+    if (tappedClasses.size === 0) return current;
 
     for (const className of current.classes) {
       const perClass = hooks.beforeWriteFor.get(className);
@@ -189,7 +214,8 @@ export class Writer {
   }
 
   #validate(batch: WriteBatch): void {
-    for (const item of [...batch.items]) {
+    // `reject` replaces the batch's item list instead of changing it, so this loop needs no copy.
+    for (const item of batch.items) {
       if (item.op === "delete") continue;
 
       const definition = this.#context.classes.get(item.class);
@@ -202,16 +228,14 @@ export class Writer {
         continue;
       }
       const problems = validateProperties(definition, item.properties);
-      const dimensions = this.#context.vectorDimensions(item.class);
-      if (
-        Array.isArray(item.vector) &&
-        dimensions !== undefined &&
-        item.vector.length !== dimensions
-      ) {
-        problems.push({
-          property: "vector",
-          message: `expected ${dimensions} dimensions, the size of the class's vectorizer ${definition.vectorizer?.use}, got ${item.vector.length}`,
-        });
+      if (Array.isArray(item.vector)) {
+        const dimensions = this.#context.vectorDimensions(item.class);
+        if (dimensions !== undefined && item.vector.length !== dimensions) {
+          problems.push({
+            property: "vector",
+            message: `expected ${dimensions} dimensions, the size of the class's vectorizer ${definition.vectorizer?.use}, got ${item.vector.length}`,
+          });
+        }
       }
       if (problems.length === 0) continue;
 
