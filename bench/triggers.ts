@@ -20,6 +20,7 @@ import webhookPlugin, {
   decodeSecrets,
   encodePayload,
   signatureHeader,
+  signingKeys,
 } from "@weft/action-webhook";
 import triggersPlugin, { TriggersConfigSchema } from "@weft/triggers";
 
@@ -117,6 +118,8 @@ function triggersConfig(url: string): Record<string, unknown> {
             url,
             secrets: [secret],
             allowedNetworks: ["127.0.0.1/32"],
+            // The same number of connections as the raw baseline's agent.
+            maxConnections: CONCURRENCY,
           },
         },
       ],
@@ -136,7 +139,7 @@ const cpuPerEvent = {
   raw: [] as number[],
   signed: [] as number[],
 };
-const keys = decodeSecrets([secret]);
+const keys = signingKeys(decodeSecrets([secret]));
 
 function cpuMicros(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);

@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { WebhookErrorCode, webhookError } from "./errors.js";
 
 const secretPrefix = "whsec_";
@@ -37,20 +37,32 @@ export function decodeSecrets(secrets: string | readonly string[]): Buffer[] {
 }
 
 /**
+ * Wraps decoded secrets as `KeyObject`s for {@link signatureHeader}. An HMAC
+ * under a `KeyObject` reuses the prepared key, while a `Buffer` key is
+ * checked and copied again by every `createHmac` call.
+ */
+export function signingKeys(keys: readonly Buffer[]): KeyObject[] {
+  return keys.map((key) => createSecretKey(key));
+}
+
+/**
  * Computes the `webhook-signature` header: `v1,` plus the base64 HMAC-SHA256
  * of `id.timestamp.body` under each key, separated by spaces.
  */
 export function signatureHeader(
-  keys: readonly Buffer[],
+  keys: readonly (Buffer | KeyObject)[],
   id: string,
   timestampSeconds: number,
   body: Buffer,
 ): string {
-  const prefix = Buffer.from(`${id}.${timestampSeconds}.`, "utf8");
-  return keys
-    .map(
-      (key) =>
-        `v1,${createHmac("sha256", key).update(prefix).update(body).digest("base64")}`,
-    )
-    .join(" ");
+  const prefix = `${id}.${timestampSeconds}.`;
+  let header = "";
+  for (const key of keys) {
+    const digest = createHmac("sha256", key)
+      .update(prefix, "utf8")
+      .update(body)
+      .digest("base64");
+    header += header === "" ? `v1,${digest}` : ` v1,${digest}`;
+  }
+  return header;
 }

@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type {
   ActionHandler,
   ActionInvocation,
@@ -21,7 +22,8 @@ import {
 import { encodePayload } from "./payload.js";
 import { Scrubber, isSensitiveHeader, redactUrl } from "./redact.js";
 import { parseRetryAfter } from "./retry-after.js";
-import { decodeSecrets, signatureHeader } from "./signature.js";
+import { decodeSecrets, signatureHeader, signingKeys } from "./signature.js";
+import { ResponseReader, type ResponseHead } from "./response-reader.js";
 import { userAgent } from "./version.js";
 
 /** Replaceable pieces of the network path, so tests can watch every connection attempt before a socket opens. */
@@ -78,9 +80,18 @@ export function createWebhookAction(
 
 class WebhookAction implements ActionHandler {
   readonly #url: URL;
+  /** `origin` and path of the configured URL, computed once: the `URL` getters build new strings on each call. */
+  readonly #origin: string;
+  readonly #path: string;
   readonly #config: WebhookActionConfig;
-  readonly #headers: Record<string, string>;
+  /**
+   * The headers every request carries, as undici's flat `[name, value, ...]`
+   * list: the configured headers, `content-type` and `user-agent`. Each
+   * request copies it and appends its own `webhook-*` headers.
+   */
+  readonly #baseHeaders: string[];
   readonly #keys: Buffer[];
+  readonly #signingKeys: KeyObject[];
   readonly #timeoutMs: number;
   readonly #agent: Agent;
   readonly #scrubber: Scrubber;
@@ -97,8 +108,11 @@ class WebhookAction implements ActionHandler {
     this.#config = config;
     this.#trigger = context.trigger;
     this.#url = parseEndpoint(config.url);
-    this.#headers = checkHeaders(config.headers);
+    this.#origin = this.#url.origin;
+    this.#path = `${this.#url.pathname}${this.#url.search}`;
+    this.#baseHeaders = baseHeaders(checkHeaders(config.headers));
     this.#keys = decodeSecrets(config.secrets);
+    this.#signingKeys = signingKeys(this.#keys);
     this.#timeoutMs = parseDuration(config.timeout, "timeout");
     const connectTimeoutMs = parseDuration(
       config.connectTimeout,
@@ -111,6 +125,8 @@ class WebhookAction implements ActionHandler {
     this.#scrubber = new Scrubber(secretValues(config, this.#url));
     this.#logger = context.logger.child({ action: "webhook" });
 
+    // One agent per trigger: it keeps a pool of up to maxConnections keep-alive connections per origin, without
+    // pipelining (undici's default of one request at a time per connection).
     this.#agent = new Agent({
       connect: createGuardedConnector({
         guard,
@@ -143,32 +159,58 @@ class WebhookAction implements ActionHandler {
     );
   }
 
-  async execute(invocation: ActionInvocation): Promise<ActionOutcome> {
+  execute(invocation: ActionInvocation): Promise<ActionOutcome> {
+    const signal = invocation.signal;
+    this.#cancelOnAbort(signal);
+    if (signal.aborted)
+      return Promise.resolve(this.#failure(cancelled(this.#url)));
+    // undici reads a timeout of 0 as no timeout; here it leaves no time for the attempt.
+    if (this.#timeoutMs <= 0)
+      return Promise.resolve(this.#failure(timedOut(this.#url)));
+
     const body = encodePayload(
       invocation.trigger,
       invocation.event,
       this.#config.includeVector,
     );
-    const timestamp = Math.floor(Date.now() / 1000);
-    const headers: Record<string, string> = {
-      ...this.#headers,
-      "content-type": "application/json",
-      "user-agent": this.#headers["user-agent"] ?? userAgent,
-      "webhook-id": invocation.deliveryId,
-      "webhook-timestamp": String(timestamp),
-      "weft-attempt": String(invocation.attempt),
-    };
+    const now = Date.now();
+    const timestamp = Math.floor(now / 1000);
+    const headers = this.#baseHeaders.slice();
+    headers.push(
+      "webhook-id",
+      invocation.deliveryId,
+      "webhook-timestamp",
+      String(timestamp),
+      "weft-attempt",
+      String(invocation.attempt),
+    );
     if (this.#keys.length > 0)
-      headers["webhook-signature"] = signatureHeader(
-        this.#keys,
-        invocation.deliveryId,
-        timestamp,
-        body,
+      headers.push(
+        "webhook-signature",
+        signatureHeader(
+          this.#signingKeys,
+          invocation.deliveryId,
+          timestamp,
+          body,
+        ),
       );
-
-    this.#cancelOnAbort(invocation.signal);
-    if (invocation.signal.aborted) return this.#failure(cancelled(this.#url));
-    return this.#send(headers, body, invocation.signal);
+    // One deadline for the attempt: each hop gets the time that is left to receive its response headers.
+    const deadline = now + this.#timeoutMs;
+    return this.#exchange(
+      this.#origin,
+      this.#path,
+      this.#config.method,
+      headers,
+      body,
+      this.#timeoutMs,
+    ).then(
+      (response) =>
+        response.status >= 200 && response.status < 300
+          ? { ok: true, status: response.status }
+          : this.#handleResponse(response, headers, body, signal, deadline),
+      (error: unknown) =>
+        this.#failure(requestFailure(error, signal, this.#url)),
+    );
   }
 
   /**
@@ -197,46 +239,57 @@ class WebhookAction implements ActionHandler {
     if (!this.#destroyed) await this.#agent.close();
   }
 
-  async #send(
-    initialHeaders: Record<string, string>,
+  /** Sends one request and returns its status and the headers the outcome needs, once the headers arrived. */
+  #exchange(
+    origin: string,
+    path: string,
+    method: string,
+    headers: string[],
+    body: Buffer | undefined,
+    headersTimeout: number,
+  ): Promise<ResponseHead> {
+    return new Promise((resolve, reject) => {
+      this.#agent.dispatch(
+        {
+          origin,
+          path,
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: body ?? null,
+          headersTimeout,
+          bodyTimeout: this.#timeoutMs,
+        },
+        new ResponseReader(this.#config.maxResponseBytes, resolve, reject),
+      );
+    });
+  }
+
+  /**
+   * Turns a response other than 2xx into the outcome, following redirects
+   * when configured. `headers` and `body` are those of the request that got
+   * `response`, which went to the configured endpoint.
+   */
+  async #handleResponse(
+    firstResponse: ResponseHead,
+    initialHeaders: string[],
     initialBody: Buffer,
     signal: AbortSignal,
+    deadline: number,
   ): Promise<ActionOutcome> {
+    let response = firstResponse;
     let url = this.#url;
     let method: string = this.#config.method;
     let headers = initialHeaders;
     let body: Buffer | undefined = initialBody;
-    // One deadline for the attempt: each hop gets the time that is left to receive its response headers.
-    const deadline = Date.now() + this.#timeoutMs;
 
     for (let hops = 0; ; hops += 1) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return this.#failure(timedOut(url));
-      let status: number;
-      let location: string | undefined;
-      let retryAfterMs: number | undefined;
-      try {
-        const response = await this.#agent.request({
-          origin: url.origin,
-          path: `${url.pathname}${url.search}`,
-          method: method as "POST",
-          headers,
-          body,
-          headersTimeout: remaining,
-          bodyTimeout: this.#timeoutMs,
-        });
-        status = response.statusCode;
-        location = headerValue(response.headers.location);
-        retryAfterMs = parseRetryAfter(response.headers["retry-after"]);
-        // The status decides the outcome, so the body is drained without waiting for it.
-        void discardBody(response.body, this.#config.maxResponseBytes);
-      } catch (error) {
-        return this.#failure(requestFailure(error, signal, url));
-      }
-
+      const status = response.status;
       if (status >= 200 && status < 300) return { ok: true, status };
+      const location = response.location;
       if (!redirectStatuses.has(status) || location === undefined)
-        return this.#failure(statusFailure(status, retryAfterMs));
+        return this.#failure(
+          statusFailure(status, parseRetryAfter(response.retryAfter)),
+        );
 
       const next = this.#redirectTarget(status, location, url, hops);
       if ("code" in next) return this.#failure(next);
@@ -254,10 +307,24 @@ class WebhookAction implements ActionHandler {
       if (status === 303) {
         method = "GET";
         body = undefined;
-        headers = { ...headers };
-        delete headers["content-type"];
+        headers = withoutHeader(headers, "content-type");
       }
       url = next.url;
+
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return this.#failure(timedOut(url));
+      try {
+        response = await this.#exchange(
+          url.origin,
+          `${url.pathname}${url.search}`,
+          method,
+          headers,
+          body,
+          remaining,
+        );
+      } catch (error) {
+        return this.#failure(requestFailure(error, signal, url));
+      }
     }
   }
 
@@ -380,19 +447,6 @@ function requestFailure(
   };
 }
 
-/** Reads at most `limit` bytes of a response and drops the rest with the connection. */
-async function discardBody(
-  body: Dispatcher.ResponseData["body"],
-  limit: number,
-): Promise<void> {
-  try {
-    // undici reads up to `limit` bytes and destroys the stream past it; it treats 0 as "use the default".
-    await body.dump({ limit: Math.max(1, limit) });
-  } catch {
-    // The status is known; a body that breaks off changes nothing about the outcome.
-  }
-}
-
 function parseEndpoint(text: string): URL {
   let url: URL;
   try {
@@ -465,18 +519,34 @@ function secretValues(config: WebhookActionConfig, url: URL): string[] {
   return values;
 }
 
+/** Builds the fixed part of every request's headers as undici's flat name/value list. */
+function baseHeaders(configured: Record<string, string>): string[] {
+  const headers: string[] = [];
+  for (const [name, value] of Object.entries(configured))
+    if (name !== "user-agent") headers.push(name, value);
+  headers.push(
+    "content-type",
+    "application/json",
+    "user-agent",
+    configured["user-agent"] ?? userAgent,
+  );
+  return headers;
+}
+
 /** Drops credential headers before a hop to another origin, as browsers do. */
-function withoutCredentials(
-  headers: Record<string, string>,
-): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+function withoutCredentials(headers: string[]): string[] {
+  const result: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
     if (name.startsWith("webhook-") || !isSensitiveHeader(name))
-      result[name] = value;
+      result.push(name, headers[i + 1]);
   }
   return result;
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function withoutHeader(headers: string[], removed: string): string[] {
+  const result: string[] = [];
+  for (let i = 0; i < headers.length; i += 2)
+    if (headers[i] !== removed) result.push(headers[i], headers[i + 1]);
+  return result;
 }

@@ -15,6 +15,13 @@ export class Fifo<T> {
     this.#items.push(item);
   }
 
+  /** Returns the first item without removing it. */
+  peek(): T | undefined {
+    return this.#head < this.#items.length
+      ? this.#items[this.#head]
+      : undefined;
+  }
+
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const item = this.#items[this.#head];
@@ -25,5 +32,10 @@ export class Fifo<T> {
       this.#head = 0;
     }
     return item;
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = this.#head; i < this.#items.length; i += 1)
+      yield this.#items[i];
   }
 }

@@ -8,6 +8,8 @@ export interface TriggerGaugeSource {
   readonly enabled: boolean;
   /** Change events not read yet. */
   readonly lag: number;
+  /** Adds the counts a trigger keeps between scrapes to the counters. */
+  reportCounts(): void;
 }
 
 /** The trigger metrics, labelled by trigger name, on the host's registry. */
@@ -22,17 +24,24 @@ export class TriggerMetrics {
 
   constructor(registry: Registry, sources: () => Iterable<TriggerGaugeSource>) {
     const registers = [registry];
+    // Triggers count attempts and successes in plain numbers, because a prom-client increment hashes its labels
+    // on every call. The counts are added to these counters whenever they are read.
+    const report = () => {
+      for (const source of sources()) source.reportCounts();
+    };
     this.deliveries = new Counter({
       name: "weft_trigger_deliveries_total",
       help: "Delivery attempts started",
       labelNames: ["trigger"],
       registers,
+      collect: report,
     });
     this.successes = new Counter({
       name: "weft_trigger_successes_total",
       help: "Delivery attempts that succeeded",
       labelNames: ["trigger"],
       registers,
+      collect: report,
     });
     this.failures = new Counter({
       name: "weft_trigger_failures_total",

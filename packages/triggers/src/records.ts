@@ -94,6 +94,12 @@ export class TriggerKeys {
     return `${this.pending(afterSeq)}/${suffix}`;
   }
 
+  /** Returns the seq a pending key sorts by: the event's seq, or for `pendingAfter` keys the seq they follow. */
+  seqOf(pendingKey: string): number {
+    const start = this.pendingPrefix.length;
+    return Number(pendingKey.slice(start, start + seqDigits));
+  }
+
   dead(id: string): string {
     return `${this.deadPrefix}${id}`;
   }

@@ -15,6 +15,7 @@ import { TriggersErrorCode, triggersError } from "./errors.js";
 import type { TriggerMetrics } from "./metrics.js";
 import type { DeliveryPool, PoolMember } from "./pool.js";
 import { Fifo } from "./fifo.js";
+import { ReadWindow, type QueueEntry } from "./read-window.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import {
   TriggerKeys,
@@ -29,6 +30,18 @@ type Logger = PluginHost["logger"];
 
 /** Change events read per batch from the feed. */
 const READ_BATCH = 500;
+
+/** Events read and not durable yet, per in-flight slot, before reading pauses (at least {@link READ_BATCH}). */
+const READ_AHEAD_PER_SLOT = 4;
+
+/** Age at which a read event that is still not delivered is stored as pending, so the position can pass it. */
+const STORE_AFTER_MS = 1000;
+
+/** How often the runner looks for such events. */
+const STORE_CHECK_MS = 250;
+
+/** Maximum delay before a new stored position is written, so positions are written at most this often. */
+const POSITION_SAVE_MS = 100;
 
 /** Wait before a reader that failed for another reason than truncation reads again. */
 const READ_RETRY_MS = 1000;
@@ -51,7 +64,8 @@ export interface RunnerContext {
 /** The events of one object, delivered one at a time in order. */
 interface ObjectQueue {
   key: string;
-  records: PendingDelivery[];
+  /** Stored entries always come before entries that are not stored, so a restart rebuilds the same order. */
+  entries: QueueEntry[];
   /** An attempt of the head record is running. */
   busy: boolean;
   /** Fires when the head record's retry is due. */
@@ -89,16 +103,20 @@ export interface QueuedDelivery {
 }
 
 /**
- * One trigger. It reads the change feed from its own position and keeps
- * every matching event in plugin state until the event is delivered or
- * dead-lettered. Events of one object are delivered in order, one at a time;
- * different objects run in parallel up to `maxInFlight` and the shared
- * pool's limit.
+ * One trigger. It reads the change feed from its own position and delivers
+ * every matching event. Events of one object are delivered in order, one at
+ * a time; different objects run in parallel up to `maxInFlight` and the
+ * shared pool's limit.
  *
- * The position advances as soon as matching events are stored as pending,
- * so an object that keeps failing never holds back the position or the
- * change log's retention. A restart rebuilds the queues from the stored
- * pending records.
+ * Durability: the stored position (and the change-log checkpoint) only
+ * passes an event once it is delivered, dead-lettered or stored as a pending
+ * record in plugin state. An event that is delivered at once is never
+ * written to state. An event whose attempt fails is stored with its queue,
+ * and so is one that waits longer than {@link STORE_AFTER_MS}, so an object
+ * that keeps failing never holds back the position or the change log's
+ * retention. A restart loads the pending records and reads the change log
+ * again from the stored position. Stop stores whatever is still queued and
+ * writes the position, so a clean restart repeats nothing.
  */
 export class TriggerRunner implements PoolMember {
   readonly name: string;
@@ -112,22 +130,39 @@ export class TriggerRunner implements PoolMember {
   readonly #checkpointName: string;
   /** Metric children bound to this trigger's label, so the hot path does no label lookups. */
   readonly #counters: ReturnType<typeof bindCounters>;
+  /** Attempts and successes since the last scrape; added to the counters when `/metrics` is read. */
+  #unreported = { deliveries: 0, successes: 0 };
 
   #control: TriggerControl = {
     enabled: true,
     changedAt: new Date().toISOString(),
   };
-  #position = 1;
+  /** The next seq the reader reads. */
+  #nextSeq = 1;
+  /** The position last written to state and to the checkpoint. */
+  #storedPosition = 1;
+  readonly #window = new ReadWindow();
+  readonly #readAhead: number;
+  /**
+   * After a restart: for each object with loaded pending records, the
+   * highest seq those records' keys cover. A change event of that object at
+   * or below it was delivered before the restart (see {@link #isCovered}).
+   */
+  #covered: Map<string, number> | undefined;
+  #coveredUntil = 0;
   readonly #queues = new Map<string, ObjectQueue>();
   readonly #ready = new Fifo<ObjectQueue>();
   readonly #pendingKeys = new Set<string>();
-  readonly #deliveries = new Set<Promise<void>>();
+  #idleWaiters: Array<() => void> = [];
   #inFlight = 0;
   #deadLetters = 0;
   #consecutiveFailures = 0;
   #reader: { controller: AbortController; done: Promise<void> } | undefined;
   #capacityWaiters: Array<() => void> = [];
   #deliveryAbort = new AbortController();
+  #positionTimer: NodeJS.Timeout | undefined;
+  #positionChain: Promise<unknown> = Promise.resolve();
+  #storeTimer: NodeJS.Timeout | undefined;
   #loaded = false;
   #stopping = false;
   #autoDisabling = false;
@@ -145,6 +180,10 @@ export class TriggerRunner implements PoolMember {
     this.#failureLog = new RateLimitedLog(context.logger);
     this.#checkpointName = `${context.host.name}/${this.name}`;
     this.#counters = bindCounters(context.metrics, this.name);
+    this.#readAhead = Math.max(
+      READ_BATCH,
+      READ_AHEAD_PER_SLOT * context.trigger.maxInFlight,
+    );
     // Every delivery in flight listens on the shared cancel signal.
     setMaxListeners(
       context.trigger.maxInFlight + 10,
@@ -170,7 +209,15 @@ export class TriggerRunner implements PoolMember {
   }
 
   get lag(): number {
-    return Math.max(0, this.#host.changes.lastSeq() + 1 - this.#position);
+    return Math.max(0, this.#host.changes.lastSeq() + 1 - this.#nextSeq);
+  }
+
+  /** Adds the attempts and successes counted since the last call to the Prometheus counters. */
+  reportCounts(): void {
+    const counts = this.#unreported;
+    if (counts.deliveries > 0) this.#counters.deliveries.inc(counts.deliveries);
+    if (counts.successes > 0) this.#counters.successes.inc(counts.successes);
+    this.#unreported = { deliveries: 0, successes: 0 };
   }
 
   /** Loads the stored state, position and pending deliveries; call once the store is open. */
@@ -182,20 +229,28 @@ export class TriggerRunner implements PoolMember {
       this.#keys.position,
     );
     if (stored) {
-      this.#position = stored.nextSeq;
+      this.#nextSeq = stored.nextSeq;
     } else {
-      this.#position =
+      this.#nextSeq =
         this.#trigger.startFrom === "earliest"
           ? await this.#host.store().firstSeq()
           : this.#host.changes.lastSeq() + 1;
-      await this.#state.set(this.#keys.position, { nextSeq: this.#position });
+      await this.#state.set(this.#keys.position, { nextSeq: this.#nextSeq });
     }
-    await this.#host.changes.checkpoint(this.#checkpointName, this.#position);
+    this.#storedPosition = this.#nextSeq;
+    await this.#host.changes.checkpoint(this.#checkpointName, this.#nextSeq);
 
+    const covered = new Map<string, number>();
     for (const { value } of await this.#state.list<PendingDelivery>(
       this.#keys.pendingPrefix,
-    ))
-      this.#enqueue(value);
+    )) {
+      this.#enqueue(storedEntry(value));
+      const seq = this.#keys.seqOf(value.key);
+      const objectKey = objectKeyOf(value.event);
+      covered.set(objectKey, Math.max(covered.get(objectKey) ?? 0, seq));
+      this.#coveredUntil = Math.max(this.#coveredUntil, seq);
+    }
+    if (covered.size > 0) this.#covered = covered;
     this.#deadLetters = (await this.#state.list(this.#keys.deadPrefix)).length;
     this.#loaded = true;
 
@@ -203,7 +258,7 @@ export class TriggerRunner implements PoolMember {
       {
         trigger: this.name,
         enabled: this.enabled,
-        nextSeq: this.#position,
+        nextSeq: this.#nextSeq,
         pending: this.#pendingKeys.size,
         deadLetters: this.#deadLetters,
       },
@@ -213,6 +268,10 @@ export class TriggerRunner implements PoolMember {
 
   /** Starts reading and delivering, unless the trigger is disabled. */
   start(): void {
+    this.#storeTimer = setInterval(
+      () => this.#storeWaiting(),
+      STORE_CHECK_MS,
+    ).unref();
     if (this.enabled) this.#activate();
     else this.#context.pool.setActive(this, false);
   }
@@ -220,23 +279,34 @@ export class TriggerRunner implements PoolMember {
   /**
    * Stops reading, waits up to `timeoutMs` for deliveries in flight, then
    * cancels the rest. A cancelled attempt is not counted: the event stays
-   * pending and is delivered again after the next start.
+   * pending and is delivered again after the next start. Events still
+   * queued are stored as pending, then the position is written.
    */
   async stop(timeoutMs: number): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#storeTimer);
     await this.#stopReader();
     for (const queue of this.#queues.values()) clearTimeout(queue.timer);
 
-    if (
-      this.#deliveries.size > 0 &&
-      !(await settlesWithin([...this.#deliveries], timeoutMs))
-    ) {
+    if (!(await this.#idleWithin(timeoutMs))) {
       this.#logger.warn(
         { trigger: this.name, inFlight: this.#inFlight },
         "deliveries still in flight at stop; cancelling them, they will be delivered again after a restart",
       );
       this.#deliveryAbort.abort();
-      await settlesWithin([...this.#deliveries], Math.min(timeoutMs, 1000));
+      await this.#idleWithin(Math.min(timeoutMs, 1000));
+    }
+
+    clearTimeout(this.#positionTimer);
+    this.#positionTimer = undefined;
+    try {
+      await this.#storeEntries(this.#window.waiting());
+      await this.#savePosition();
+    } catch (error) {
+      this.#logger.error(
+        { err: error, trigger: this.name, nextSeq: this.#nextSeq },
+        "storing the queued events at stop failed; the change log is read again from the last stored position after a restart",
+      );
     }
     await this.#context.handler.close?.();
   }
@@ -255,7 +325,7 @@ export class TriggerRunner implements PoolMember {
       action: this.#trigger.actionName,
       classes: this.#trigger.classes ?? null,
       on: this.#trigger.on,
-      nextSeq: this.#position,
+      nextSeq: this.#nextSeq,
       lastSeq: this.#host.changes.lastSeq(),
       lag: this.lag,
       pending: this.#pendingKeys.size,
@@ -327,7 +397,11 @@ export class TriggerRunner implements PoolMember {
       }
 
       await this.#stopReader();
-      await this.#savePosition(fromSeq);
+      // Everything queued is stored first, so no queued event depends on the position that is about to move.
+      await this.#storeEntries(this.#window.waiting());
+      this.#covered = undefined;
+      this.#nextSeq = fromSeq;
+      await this.#savePosition();
       if (this.enabled && !this.#stopping) this.#startReader();
       this.#logger.info(
         { trigger: this.name, fromSeq },
@@ -376,13 +450,12 @@ export class TriggerRunner implements PoolMember {
       metadata: {},
     };
     const record = this.#newRecord(
-      this.#keys.pendingAfter(this.#position - 1, `manual-${deliveryId}`),
+      this.#keys.pendingAfter(this.#nextSeq - 1, `manual-${deliveryId}`),
       deliveryId,
       "manual",
       event,
     );
-    await this.#state.set(record.key, record);
-    this.#enqueue(record);
+    await this.#storeAndEnqueue(record);
     this.pump();
     this.#logger.info(
       { trigger: this.name, class: className, objectId: id, deliveryId },
@@ -395,15 +468,14 @@ export class TriggerRunner implements PoolMember {
   async redeliver(deadLetterId: string): Promise<QueuedDelivery> {
     const dead = await this.getDeadLetter(deadLetterId);
     const record = this.#newRecord(
-      this.#keys.pendingAfter(this.#position - 1, `redelivery-${uuidv7()}`),
+      this.#keys.pendingAfter(this.#nextSeq - 1, `redelivery-${uuidv7()}`),
       dead.deliveryId,
       "redelivery",
       dead.event,
     );
-    await this.#state.set(record.key, record);
+    await this.#storeAndEnqueue(record);
     await this.#state.delete(this.#keys.dead(deadLetterId));
     this.#deadLetters -= 1;
-    this.#enqueue(record);
     this.pump();
     this.#logger.info(
       {
@@ -466,9 +538,9 @@ export class TriggerRunner implements PoolMember {
 
   /** Pending deliveries in key order, at most `limit`. */
   listPending(limit: number): PendingDelivery[] {
-    const records = [...this.#queues.values()].flatMap(
-      (queue) => queue.records,
-    );
+    const records: PendingDelivery[] = [];
+    for (const queue of this.#queues.values())
+      for (const entry of queue.entries) records.push(entry.record);
     return records.sort(byKey).slice(0, limit);
   }
 
@@ -528,7 +600,7 @@ export class TriggerRunner implements PoolMember {
   async #read(signal: AbortSignal): Promise<void> {
     while (!signal.aborted && !this.#host.stopping) {
       try {
-        for await (const batch of this.#host.changes.batches(this.#position, {
+        for await (const batch of this.#host.changes.batches(this.#nextSeq, {
           signal,
           maxBatch: READ_BATCH,
         })) {
@@ -548,7 +620,7 @@ export class TriggerRunner implements PoolMember {
         this.#failureLog.log(
           "error",
           "read",
-          { err: error, trigger: this.name, nextSeq: this.#position },
+          { err: error, trigger: this.name, nextSeq: this.#nextSeq },
           "reading the change feed failed; retrying",
         );
         await sleep(READ_RETRY_MS, signal);
@@ -556,30 +628,85 @@ export class TriggerRunner implements PoolMember {
     }
   }
 
-  /** Stores the matching events of one batch as pending, then advances the position past the batch. */
+  /**
+   * Queues the matching events of one batch and moves the read position past
+   * it. An event is written to state only when it joins an object queue
+   * whose last entry is stored, because that object is failing or slow. The
+   * stored position covers the other events until they are delivered.
+   */
   async #accept(batch: ChangeEvent[]): Promise<void> {
-    const records: PendingDelivery[] = [];
+    const readAt = Date.now();
+    const toStore: QueueEntry[] = [];
     for (const event of batch) {
       if (!this.#context.filter(event)) continue;
       const key = this.#keys.pending(event.seq);
       if (this.#pendingKeys.has(key)) continue;
-      records.push(
-        this.#newRecord(key, this.#deliveryId(event), "change", event),
-      );
-    }
+      const objectKey = objectKeyOf(event);
+      if (this.#covered !== undefined && this.#isCovered(objectKey, event.seq))
+        continue;
 
-    await Promise.all(
-      records.map((record) => this.#state.set(record.key, record)),
-    );
-    await this.#savePosition(batch[batch.length - 1].seq + 1);
-    for (const record of records) this.#enqueue(record);
+      const entry: QueueEntry = {
+        record: this.#newRecord(key, this.#deliveryId(event), "change", event),
+        stored: false,
+        storing: undefined,
+        durable: false,
+        readAt,
+      };
+      this.#window.add(entry);
+      const last = this.#queues.get(objectKey)?.entries.at(-1);
+      if (last !== undefined && (last.stored || last.storing !== undefined))
+        toStore.push(entry);
+      this.#enqueue(entry, objectKey);
+    }
+    this.#nextSeq = batch[batch.length - 1].seq + 1;
     this.pump();
+    this.#requestPositionSave();
+    if (toStore.length > 0) await this.#storeEntries(toStore);
   }
 
-  async #savePosition(nextSeq: number): Promise<void> {
-    this.#position = nextSeq;
-    await this.#state.set(this.#keys.position, { nextSeq });
-    await this.#host.changes.checkpoint(this.#checkpointName, nextSeq);
+  /**
+   * Whether a change event read again after a restart was delivered before
+   * it. Stored records come before unstored ones in each object queue, so an
+   * event of an object with a loaded record that covers its seq, and that is
+   * not itself loaded, was already delivered or dead-lettered.
+   */
+  #isCovered(objectKey: string, seq: number): boolean {
+    if (seq > this.#coveredUntil) {
+      this.#covered = undefined;
+      return false;
+    }
+    const covered = this.#covered!.get(objectKey);
+    return covered !== undefined && seq <= covered;
+  }
+
+  /** Writes the position the window allows, unless it is already stored; writes run one at a time. */
+  #savePosition(): Promise<void> {
+    const run = this.#positionChain.then(async () => {
+      const position = this.#window.position(this.#nextSeq);
+      if (position === this.#storedPosition) return;
+      await this.#state.set(this.#keys.position, { nextSeq: position });
+      await this.#host.changes.checkpoint(this.#checkpointName, position);
+      this.#storedPosition = position;
+    });
+    this.#positionChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes the position within {@link POSITION_SAVE_MS}, once for all the deliveries that finish meanwhile. */
+  #requestPositionSave(): void {
+    if (this.#positionTimer !== undefined || this.#stopping) return;
+    this.#positionTimer = setTimeout(() => {
+      this.#positionTimer = undefined;
+      this.#savePosition().catch((error: unknown) =>
+        this.#failureLog.log(
+          "error",
+          "position",
+          { err: error, trigger: this.name, nextSeq: this.#nextSeq },
+          "storing the trigger's position failed; retrying with the next delivery",
+        ),
+      );
+    }, POSITION_SAVE_MS);
+    this.#positionTimer.unref();
   }
 
   /**
@@ -592,26 +719,94 @@ export class TriggerRunner implements PoolMember {
     this.#logger.error(
       {
         trigger: this.name,
-        nextSeq: this.#position,
+        nextSeq: this.#nextSeq,
         firstSeq,
-        lost: Math.max(0, firstSeq - this.#position),
+        lost: Math.max(0, firstSeq - this.#nextSeq),
       },
       "change log no longer holds the trigger's position; events before firstSeq were skipped without delivery",
     );
-    await this.#savePosition(Math.max(firstSeq, this.#position));
+    this.#nextSeq = Math.max(firstSeq, this.#nextSeq);
+    await this.#savePosition();
+  }
+
+  #hasCapacity(): boolean {
+    return (
+      this.#pendingKeys.size < this.#trigger.maxPending &&
+      this.#window.open < this.#readAhead
+    );
   }
 
   async #waitForCapacity(signal: AbortSignal): Promise<void> {
-    while (
-      this.#pendingKeys.size >= this.#trigger.maxPending &&
-      !signal.aborted
-    ) {
+    while (!this.#hasCapacity() && !signal.aborted) {
       await new Promise<void>((resolve) => this.#capacityWaiters.push(resolve));
     }
   }
 
   #wakeCapacityWaiters(): void {
     for (const wake of this.#capacityWaiters.splice(0)) wake();
+  }
+
+  // Storing pending records.
+
+  /** Stores entries that are not in state yet; each becomes durable once its own write finished. */
+  async #storeEntries(entries: QueueEntry[]): Promise<void> {
+    await Promise.all(entries.map((entry) => this.#storeEntry(entry)));
+  }
+
+  #storeEntry(entry: QueueEntry): Promise<void> {
+    if (entry.stored) return Promise.resolve();
+    if (entry.storing !== undefined) return entry.storing;
+    const storing = this.#state.set(entry.record.key, entry.record).then(
+      () => {
+        entry.stored = true;
+        entry.storing = undefined;
+        this.#markDurable(entry);
+      },
+      (error: unknown) => {
+        entry.storing = undefined;
+        throw error;
+      },
+    );
+    entry.storing = storing;
+    return storing;
+  }
+
+  /** Stores the entries of one object's queue that are not stored yet, so a record queued after them keeps its place across a restart. */
+  async #storeQueue(objectKey: string): Promise<void> {
+    const queue = this.#queues.get(objectKey);
+    if (queue) await this.#storeEntries(queue.entries);
+  }
+
+  /** Stores a manual delivery or redelivery, then queues it. */
+  async #storeAndEnqueue(record: PendingDelivery): Promise<void> {
+    const objectKey = objectKeyOf(record.event);
+    await this.#storeQueue(objectKey);
+    await this.#state.set(record.key, record);
+    this.#enqueue(storedEntry(record), objectKey);
+  }
+
+  /** Looks for read events that are still not delivered after {@link STORE_AFTER_MS} and stores them. */
+  #storeWaiting(): void {
+    if (this.#window.open === 0 || this.#stopping) return;
+    const waiting = this.#window
+      .waiting(Date.now() - STORE_AFTER_MS)
+      .filter((entry) => entry.storing === undefined);
+    if (waiting.length === 0) return;
+    this.#storeEntries(waiting).catch((error: unknown) =>
+      this.#failureLog.log(
+        "error",
+        "store",
+        { err: error, trigger: this.name, count: waiting.length },
+        "storing events that wait for delivery failed; the position stays before them",
+      ),
+    );
+  }
+
+  #markDurable(entry: QueueEntry): void {
+    if (!this.#window.markDurable(entry)) return;
+    this.#requestPositionSave();
+    if (this.#capacityWaiters.length > 0 && this.#hasCapacity())
+      this.#wakeCapacityWaiters();
   }
 
   // Queues and delivery.
@@ -634,24 +829,26 @@ export class TriggerRunner implements PoolMember {
     return `${this.name}_${event.seq}_${event.txId}`;
   }
 
-  #enqueue(record: PendingDelivery): void {
-    this.#pendingKeys.add(record.key);
-    const objectKey = `${record.event.class}\u0000${record.event.id}`;
+  #enqueue(
+    entry: QueueEntry,
+    objectKey = objectKeyOf(entry.record.event),
+  ): void {
+    this.#pendingKeys.add(entry.record.key);
     let queue = this.#queues.get(objectKey);
     if (!queue)
       this.#queues.set(
         objectKey,
-        (queue = { key: objectKey, records: [], busy: false, ready: false }),
+        (queue = { key: objectKey, entries: [], busy: false, ready: false }),
       );
-    queue.records.push(record);
-    if (queue.records.length === 1) this.#schedule(queue);
+    queue.entries.push(entry);
+    if (queue.entries.length === 1) this.#schedule(queue);
   }
 
   /** Marks a queue ready when its head is due, or sets a timer for when it will be. */
   #schedule(queue: ObjectQueue): void {
-    if (queue.busy || queue.records.length === 0 || this.#stopping) return;
+    if (queue.busy || queue.entries.length === 0 || this.#stopping) return;
 
-    const wait = queue.records[0].nextAttemptAt - Date.now();
+    const wait = queue.entries[0].record.nextAttemptAt - Date.now();
     if (wait <= 0) {
       clearTimeout(queue.timer);
       queue.timer = undefined;
@@ -668,32 +865,19 @@ export class TriggerRunner implements PoolMember {
     }, wait);
   }
 
+  /** Starts an attempt of the queue's head; the queue stays busy until its outcome is recorded. */
   #deliver(queue: ObjectQueue): void {
     queue.busy = true;
     this.#inFlight += 1;
-    const delivery = this.#attempt(queue, queue.records[0]).finally(() => {
-      this.#deliveries.delete(delivery);
-      queue.busy = false;
-      this.#inFlight -= 1;
-      this.#context.pool.release(this);
-      if (queue.records.length === 0) this.#queues.delete(queue.key);
-      else this.#schedule(queue);
-      if (this.#pendingKeys.size < this.#trigger.maxPending)
-        this.#wakeCapacityWaiters();
-      this.pump();
-    });
-    this.#deliveries.add(delivery);
-  }
-
-  async #attempt(queue: ObjectQueue, record: PendingDelivery): Promise<void> {
+    const entry = queue.entries[0];
+    const record = entry.record;
     const attempt = record.attempts + 1;
-    const firstAttemptAt = record.firstAttemptAt ?? new Date().toISOString();
-    this.#counters.deliveries.inc();
+    this.#unreported.deliveries += 1;
     const started = performance.now();
 
-    let outcome: ActionOutcome;
+    let outcome: Promise<ActionOutcome>;
     try {
-      outcome = await this.#context.handler.execute({
+      outcome = this.#context.handler.execute({
         trigger: this.name,
         event: record.event,
         attempt,
@@ -701,12 +885,84 @@ export class TriggerRunner implements PoolMember {
         signal: this.#deliveryAbort.signal,
       });
     } catch (error) {
-      outcome = {
-        ok: false,
-        retryable: true,
-        message: `action ${this.#trigger.actionName} threw: ${(error as Error).message}`,
-      };
+      outcome = Promise.reject(error);
     }
+    void outcome.then(
+      (result) => this.#complete(queue, entry, attempt, started, result),
+      (error: unknown) =>
+        this.#complete(queue, entry, attempt, started, this.#thrown(error)),
+    );
+  }
+
+  /** Records an attempt's outcome, then frees the queue and the slot; synchronous unless the outcome needs a state write. */
+  #complete(
+    queue: ObjectQueue,
+    entry: QueueEntry,
+    attempt: number,
+    started: number,
+    outcome: ActionOutcome,
+  ): void {
+    let recording: Promise<void> | undefined;
+    try {
+      recording = this.#record(queue, entry, attempt, started, outcome);
+    } catch (error) {
+      this.#recordFailed(queue, entry, error);
+    }
+    if (recording === undefined) return this.#finish(queue);
+    recording.then(
+      () => this.#finish(queue),
+      (error: unknown) => {
+        this.#recordFailed(queue, entry, error);
+        this.#finish(queue);
+      },
+    );
+  }
+
+  #thrown(error: unknown): ActionOutcome {
+    return {
+      ok: false,
+      retryable: true,
+      message: `action ${this.#trigger.actionName} threw: ${(error as Error).message}`,
+    };
+  }
+
+  /** Frees the queue and the slot after an attempt, and starts what can start next. */
+  #finish(queue: ObjectQueue): void {
+    queue.busy = false;
+    this.#inFlight -= 1;
+    this.#context.pool.release(this);
+    if (queue.entries.length === 0) this.#queues.delete(queue.key);
+    else this.#schedule(queue);
+    if (this.#capacityWaiters.length > 0 && this.#hasCapacity())
+      this.#wakeCapacityWaiters();
+    if (this.#inFlight === 0)
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    this.pump();
+  }
+
+  /** Waits until no delivery is in flight, or `ms`; returns whether none is. */
+  #idleWithin(ms: number): Promise<boolean> {
+    if (this.#inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Records the outcome of one attempt. A success of an event that is not
+   * stored needs no state write, so it completes without waiting.
+   */
+  #record(
+    queue: ObjectQueue,
+    entry: QueueEntry,
+    attempt: number,
+    started: number,
+    outcome: ActionOutcome,
+  ): Promise<void> | undefined {
     // An attempt cut short by stop does not count; the event stays pending as it was.
     if (this.#deliveryAbort.signal.aborted && !outcome.ok) return;
     (outcome.ok
@@ -714,40 +970,39 @@ export class TriggerRunner implements PoolMember {
       : this.#counters.failureLatency
     ).observe((performance.now() - started) / 1000);
 
-    try {
-      if (outcome.ok)
-        await this.#succeeded(queue, record, attempt, outcome.status);
-      else
-        await this.#failed(
-          queue,
-          { ...record, firstAttemptAt },
-          attempt,
-          outcome,
-        );
-    } catch (error) {
-      // The outcome could not be stored. The stored record is unchanged, so the event stays queued and is tried again after initialDelay.
-      this.#logger.error(
-        { err: error, trigger: this.name, ...this.#ids(record) },
-        "storing a delivery outcome failed; the event will be delivered again",
-      );
-      queue.records[0] = {
-        ...record,
-        nextAttemptAt: Date.now() + this.#trigger.retry.initialDelayMs,
-      };
-    }
+    if (!outcome.ok)
+      return this.#failed(queue, entry, attempt, started, outcome);
+    if (entry.stored || entry.storing !== undefined)
+      return this.#succeededStored(queue, entry, attempt, outcome.status);
+    this.#succeeded(queue, entry, attempt, outcome.status);
   }
 
-  async #succeeded(
+  /** Handles a state write that failed while an outcome was recorded. */
+  #recordFailed(queue: ObjectQueue, entry: QueueEntry, error: unknown): void {
+    // The stored record is unchanged, so the event stays queued and is tried again after initialDelay.
+    this.#logger.error(
+      { err: error, trigger: this.name, ...this.#ids(entry.record) },
+      "storing a delivery outcome failed; the event will be delivered again",
+    );
+    if (queue.entries[0] === entry)
+      entry.record = {
+        ...entry.record,
+        nextAttemptAt: Date.now() + this.#trigger.retry.initialDelayMs,
+      };
+  }
+
+  #succeeded(
     queue: ObjectQueue,
-    record: PendingDelivery,
+    entry: QueueEntry,
     attempt: number,
     status: number | undefined,
-  ): Promise<void> {
-    await this.#state.delete(record.key);
-    queue.records.shift();
+  ): void {
+    const record = entry.record;
+    queue.entries.shift();
     this.#pendingKeys.delete(record.key);
+    this.#markDurable(entry);
     this.#consecutiveFailures = 0;
-    this.#counters.successes.inc();
+    this.#unreported.successes += 1;
     if (this.#logger.isLevelEnabled("debug"))
       this.#logger.debug(
         { trigger: this.name, ...this.#ids(record), attempt, status },
@@ -755,13 +1010,32 @@ export class TriggerRunner implements PoolMember {
       );
   }
 
+  async #succeededStored(
+    queue: ObjectQueue,
+    entry: QueueEntry,
+    attempt: number,
+    status: number | undefined,
+  ): Promise<void> {
+    // A write that stores the record may still run; the delete has to come after it.
+    if (entry.storing !== undefined) await entry.storing.catch(() => undefined);
+    if (entry.stored) await this.#state.delete(entry.record.key);
+    this.#succeeded(queue, entry, attempt, status);
+  }
+
   async #failed(
     queue: ObjectQueue,
-    record: PendingDelivery,
+    entry: QueueEntry,
     attempt: number,
+    started: number,
     outcome: Extract<ActionOutcome, { ok: false }>,
   ): Promise<void> {
     const metrics = this.#context.metrics;
+    const record: PendingDelivery = {
+      ...entry.record,
+      firstAttemptAt:
+        entry.record.firstAttemptAt ??
+        new Date(performance.timeOrigin + started).toISOString(),
+    };
     metrics.failures.inc({
       trigger: this.name,
       status: outcome.status === undefined ? "none" : String(outcome.status),
@@ -779,6 +1053,7 @@ export class TriggerRunner implements PoolMember {
       status: outcome.status,
       error: outcome.message,
     };
+    if (entry.storing !== undefined) await entry.storing.catch(() => undefined);
 
     if (outcome.retryable && attempt < this.#trigger.retry.maxAttempts) {
       const delayMs = retryDelay(
@@ -793,8 +1068,14 @@ export class TriggerRunner implements PoolMember {
         nextAttemptAt: Date.now() + delayMs,
         lastError,
       };
-      await this.#state.set(record.key, updated);
-      queue.records[0] = updated;
+      // The failing event and everything queued behind it for the same object are stored, so they stop holding back the position.
+      await Promise.all([
+        this.#state.set(updated.key, updated),
+        this.#storeEntries(queue.entries.slice(1)),
+      ]);
+      entry.record = updated;
+      entry.stored = true;
+      this.#markDurable(entry);
       this.#counters.retries.inc();
       this.#failureLog.log(
         "warn",
@@ -819,9 +1100,10 @@ export class TriggerRunner implements PoolMember {
         lastError,
       };
       await this.#state.set(this.#keys.dead(dead.id), dead);
-      await this.#state.delete(record.key);
-      queue.records.shift();
+      if (entry.stored) await this.#state.delete(record.key);
+      queue.entries.shift();
       this.#pendingKeys.delete(record.key);
+      this.#markDurable(entry);
       this.#deadLetters += 1;
       metrics.deadLetters.inc({ trigger: this.name, reason });
       this.#failureLog.log(
@@ -904,19 +1186,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Waits for every promise to settle, or `ms`; returns whether they all settled. */
-async function settlesWithin(
-  promises: Promise<unknown>[],
-  ms: number,
-): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>(
-    (resolve) => (timer = setTimeout(() => resolve(false), ms)),
-  );
-  const settled = Promise.allSettled(promises).then(() => true as const);
-  try {
-    return await Promise.race([settled, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Wraps a loaded, manual or redelivered record, which is stored before it is queued, as a durable entry. */
+function storedEntry(record: PendingDelivery): QueueEntry {
+  return { record, stored: true, storing: undefined, durable: true, readAt: 0 };
+}
+
+/** Key of an object's queue: class and id. */
+function objectKeyOf(event: ChangeEvent): string {
+  return `${event.class}\u0000${event.id}`;
 }

@@ -279,3 +279,56 @@ t.test("startFrom earliest reads the retained history", async (t) => {
     "only the earliest trigger delivered the two old events",
   );
 });
+
+t.test("queued events survive a clean stop", async (t) => {
+  const store = new MemoryStore();
+  let slow = true;
+  const nameOf = (request: ReceivedRequest) =>
+    JSON.parse(request.body.toString("utf8")).data.after.name as string;
+  const receiver = await startWebhookReceiver({
+    responses: () => ({ status: 200, delayMs: slow ? 2000 : 0 }),
+  });
+  t.teardown(() => receiver.close());
+  const triggers = {
+    maxInFlight: 1,
+    stopTimeout: "50ms",
+    triggers: [
+      {
+        name: "held",
+        class: "Product",
+        action: { use: "webhook", url: receiver.url, ...loopback },
+      },
+    ],
+  };
+
+  const first = await startHost(t, { triggers, store, stopAtTeardown: false });
+  for (const id of ["a", "b", "c", "d"])
+    await first.write([product(id, { name: id })]);
+  await receiver.waitFor(1);
+  await first.stop();
+
+  const stored = await store.stateList(
+    "@weft/triggers",
+    "trigger/held/pending/",
+  );
+  t.equal(stored.length, 4, "stop stored every queued event as pending");
+  t.equal(
+    (await store.checkpoints()).get("@weft/triggers/held"),
+    5,
+    "and then moved the checkpoint past them",
+  );
+
+  slow = false;
+  const second = await startHost(t, { triggers, store });
+  await waitUntil(
+    async () =>
+      (await api(second, "GET", "/v1/triggers/held")).body.pending === 0,
+    "the stored events to be delivered",
+  );
+  const names = receiver.requests.map(nameOf);
+  t.same(
+    names,
+    ["a", "a", "b", "c", "d"],
+    "the cancelled attempt is repeated, the rest arrive once and in order",
+  );
+});
