@@ -17,11 +17,13 @@ import subscriptionsPlugin, {
   subscriptionManagerOf,
   toCoreWhere,
 } from "@weft/subscriptions";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 
 const mode = process.argv[2] as "weft" | "baseline";
 const CATEGORIES = Number(process.argv[3] ?? 100);
+const categoryNames = Array.from({ length: CATEGORIES }, (_, i) => `c${i}`);
 /**
  * Keep-alive pings of both servers. Longer than the 12 s default: client
  * processes that open thousands of sockets on two busy cores can miss a
@@ -180,14 +182,34 @@ const subscriberCount = () =>
     : (subscriptionManagerOf(host)?.subscriberCount ?? 0);
 
 let rssMax = 0;
-const sampleRss = () => (rssMax = Math.max(rssMax, process.memoryUsage().rss));
+const sampleRss = () => (rssMax = Math.max(rssMax, process.memoryUsage.rss()));
 setInterval(sampleRss, 250).unref();
 
 /**
+ * Samples every 10 ms how many committed changes the weft dispatcher has
+ * not delivered yet; `stop` returns the maximum (0 for the baseline).
+ */
+function sampleDispatcherLag(): { stop(): number } {
+  const manager = subscriptionManagerOf(host);
+  let max = 0;
+  const timer = setInterval(() => {
+    const stats = manager?.stats();
+    if (stats) max = Math.max(max, host.changes.lastSeq() - stats.processedSeq);
+  }, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      return max;
+    },
+  };
+}
+
+/**
  * Offers `rate` single-object writes per second for `seconds`, paced in
- * 5 ms ticks. Like a source, it holds back while the host's write queue is
- * full. A host that cannot keep up so commits fewer writes instead of
- * queueing them without bound, and the parent reports the rate achieved.
+ * 5 ms ticks. Like a source, it waits while the host's write queue is full
+ * and continues as soon as it has room. A host that cannot keep up so
+ * commits fewer writes instead of queueing them outside the host, and the
+ * parent reports the rate achieved.
  */
 async function writeAtRate(
   rate: number,
@@ -197,28 +219,45 @@ async function writeAtRate(
   const deadline = started + seconds * 1000;
   let written = 0;
   let issued = 0;
-  const pending = new Set<Promise<unknown>>();
+  let settled = 0;
+  let failed: unknown;
+  let allSettled: (() => void) | undefined;
+  const onSettled = () => {
+    settled += 1;
+    if (settled === issued) allSettled?.();
+  };
+  const onWritten = () => {
+    written += 1;
+    onSettled();
+  };
+  const onFailed = (error: unknown) => {
+    failed ??= error;
+    onSettled();
+  };
   while (performance.now() < deadline) {
     const due = Math.floor(((performance.now() - started) / 1000) * rate) + 1;
-    while (issued < due && !host.writeQueue.full) {
-      const category = `c${issued % CATEGORIES}`;
-      const write = host.write([
-        {
-          op: "upsert",
-          class: "Product",
-          properties: { name: `p${issued}`, price: issued, category },
-        },
-      ]);
-      const tracked = write.then(() => {
-        written += 1;
-        pending.delete(tracked);
-      });
-      pending.add(tracked);
+    while (issued < due && performance.now() < deadline) {
+      if (host.writeQueue.full) await host.writeQueue.waitForCapacity();
+      host
+        .write([
+          {
+            op: "upsert",
+            class: "Product",
+            properties: {
+              name: `p${issued}`,
+              price: issued,
+              category: categoryNames[issued % CATEGORIES],
+            },
+          },
+        ])
+        .then(onWritten, onFailed);
       issued += 1;
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  await Promise.all(pending);
+  if (settled < issued)
+    await new Promise<void>((resolve) => (allSettled = resolve));
+  if (failed !== undefined) throw failed;
   return { written, elapsedMs: performance.now() - started };
 }
 
@@ -235,14 +274,26 @@ process.on(
         break;
       case "write": {
         const cpuBefore = process.cpuUsage();
+        const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+        loopDelay.enable();
+        const lag = sampleDispatcherLag();
         const result = await writeAtRate(message.rate!, message.seconds!);
         const cpu = process.cpuUsage(cpuBefore);
+        loopDelay.disable();
         process.send!({
           cmd: "write",
           ...result,
           cpuMs: (cpu.user + cpu.system) / 1000,
           systemCpuMs: cpu.system / 1000,
+          loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+          loopDelayMaxMs: loopDelay.max / 1e6,
+          maxDispatcherLag: lag.stop(),
         });
+        break;
+      }
+      case "cpu": {
+        const cpu = process.cpuUsage();
+        process.send!({ cmd: "cpu", user: cpu.user, system: cpu.system });
         break;
       }
       case "rss":

@@ -6,16 +6,19 @@
 // event. Both servers run at once in their own host processes and take
 // turns at each rate. Reports the write rate each host achieved, delivered
 // against expected results, p50 and p99 latency from commit to client
-// receipt, and the host's peak resident memory and CPU.
+// receipt, the host's peak resident memory and CPU, and the CPU time of
+// host and clients per delivered result.
 // Run: pnpm build && node --import=tsx bench/subscriptions.ts
-// Settings: SUBSCRIBERS, CLIENT_PROCESSES (per server), SECONDS, RATES,
-// MODES, MAX_DRAIN_S; PROFILE_DIR writes a CPU profile of each host there.
+// Settings: SUBSCRIBERS, CATEGORIES, CLIENT_PROCESSES (per server), SECONDS,
+// RATES, MODES, MAX_DRAIN_S; PROFILE_DIR writes a CPU profile of each host
+// there.
 import { fork, type ChildProcess } from "node:child_process";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 10_000);
 const CLIENT_PROCESSES = Number(process.env.CLIENT_PROCESSES ?? 2);
-const CATEGORIES = 100;
+const CATEGORIES = Number(process.env.CATEGORIES ?? 100);
 const SECONDS = Number(process.env.SECONDS ?? 15);
 const RATES = (process.env.RATES ?? "100,300,1000").split(",").map(Number);
 const MODES = (process.env.MODES ?? "weft,baseline").split(",") as Array<
@@ -41,11 +44,30 @@ interface Row {
   hostCpuPercent: number;
   /** The kernel's share of the host's CPU time, mostly socket writes. */
   hostSystemCpuPercent: number;
+  /**
+   * Host CPU time (user plus system) per delivered result, from the first
+   * write until the last result arrived, writes included. Other work on the
+   * machine changes it much less than the rates and latencies.
+   */
+  hostCpuUsPerResult: number;
+  /** The system part of {@link Row.hostCpuUsPerResult}. */
+  hostSystemCpuUsPerResult: number;
+  /** CPU time of all client processes per delivered result. */
+  clientCpuUsPerResult: number;
   /** Writes per second the host committed; below `rate` when it could not keep up. */
   achievedRate: number;
   /** Sockets closed and errors seen by the clients during the measurement; 0 when all is well. */
   closedSockets: number;
   clientErrors: number;
+  /** Results whose seq was not above the previous one on the same socket (duplicates or reordering); 0 when all is well. */
+  outOfOrder: number;
+  /** The host's event-loop delay while writing: where latency builds up inside the host. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  /** Most committed changes the weft dispatcher had not delivered, sampled every 10 ms. */
+  maxDispatcherLag: number;
+  /** The machine's 1-minute load average when the phase ended. */
+  loadAverage: number;
 }
 
 type Message = { cmd: string } & Record<string, unknown>;
@@ -193,10 +215,16 @@ async function measure(server: Server, rate: number): Promise<Row> {
   await Promise.all(clients.map((client) => ask(client, { cmd: "reset" })));
   await ask(host, { cmd: "resetRss" });
 
+  const cpuBefore = await ask(host, { cmd: "cpu" });
   const result = await ask(host, { cmd: "write", rate, seconds: SECONDS });
   const written = result.written as number;
   const expected = (written * SUBSCRIBERS) / CATEGORIES;
   await waitForDrain(clients, expected);
+  // Host CPU from the first write until the last result arrived, so results
+  // sent after the writes ended are paid for too.
+  const cpuAfter = await ask(host, { cmd: "cpu" });
+  const userUs = (cpuAfter.user as number) - (cpuBefore.user as number);
+  const systemUs = (cpuAfter.system as number) - (cpuBefore.system as number);
 
   const reports = await Promise.all(
     clients.map((client) => ask(client, { cmd: "report" })),
@@ -205,10 +233,14 @@ async function measure(server: Server, rate: number): Promise<Row> {
   let delivered = 0;
   let closedSockets = 0;
   let clientErrors = 0;
+  let outOfOrder = 0;
+  let clientCpuUs = 0;
   for (const report of reports) {
     delivered += report.received as number;
     closedSockets += report.closed as number;
     clientErrors += report.errors as number;
+    outOfOrder += report.outOfOrder as number;
+    clientCpuUs += report.cpuUs as number;
     for (const [latency, count] of report.buckets as Array<[number, number]>)
       buckets.set(latency, (buckets.get(latency) ?? 0) + count);
   }
@@ -230,9 +262,17 @@ async function measure(server: Server, rate: number): Promise<Row> {
       ((result.cpuMs as number) / (result.elapsedMs as number)) * 100,
     hostSystemCpuPercent:
       ((result.systemCpuMs as number) / (result.elapsedMs as number)) * 100,
+    hostCpuUsPerResult: (userUs + systemUs) / delivered,
+    hostSystemCpuUsPerResult: systemUs / delivered,
+    clientCpuUsPerResult: clientCpuUs / delivered,
     achievedRate: written / ((result.elapsedMs as number) / 1000),
     closedSockets,
     clientErrors,
+    outOfOrder,
+    loopDelayP99Ms: result.loopDelayP99Ms as number,
+    loopDelayMaxMs: result.loopDelayMaxMs as number,
+    maxDispatcherLag: result.maxDispatcherLag as number,
+    loadAverage: loadavg()[0],
   };
   process.stderr.write(`${JSON.stringify(row)}\n`);
   return row;
@@ -261,17 +301,25 @@ console.log(
   `\n${SUBSCRIBERS} subscribers over ${CLIENT_PROCESSES} client processes per server, ${CATEGORIES} categories, ${SECONDS} s per rate\n`,
 );
 console.log(
-  "| server | offered writes/s | achieved writes/s | delivered / expected | p50 ms | p99 ms | max ms | host RSS peak MB | host CPU % (system) |",
+  "| server | offered writes/s | achieved writes/s | delivered / expected | p50 ms | p99 ms | max ms | host RSS peak MB | host CPU % (system) | host CPU µs per result (system) | client CPU µs per result | load average |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log(
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+);
 for (const row of rows) {
   const name =
     row.mode === "weft"
       ? "@weft/subscriptions"
       : "graphql-ws useServer (baseline)";
   console.log(
-    `| ${name} | ${row.rate} | ${row.achievedRate.toFixed(0)} | ${row.delivered} / ${row.expected} | ${row.p50} | ${row.p99} | ${row.max} | ${row.rssMb.toFixed(0)} | ${row.hostCpuPercent.toFixed(0)} (${row.hostSystemCpuPercent.toFixed(0)}) |`,
+    `| ${name} | ${row.rate} | ${row.achievedRate.toFixed(0)} | ${row.delivered} / ${row.expected} | ${row.p50} | ${row.p99} | ${row.max} | ${row.rssMb.toFixed(0)} | ${row.hostCpuPercent.toFixed(0)} (${row.hostSystemCpuPercent.toFixed(0)}) | ${row.hostCpuUsPerResult.toFixed(1)} (${row.hostSystemCpuUsPerResult.toFixed(1)}) | ${row.clientCpuUsPerResult.toFixed(1)} | ${row.loadAverage.toFixed(1)} |`,
   );
+}
+for (const row of rows) {
+  if (row.closedSockets + row.clientErrors + row.outOfOrder > 0)
+    console.log(
+      `\n${row.mode} at ${row.rate} writes/s: ${row.closedSockets} sockets closed, ${row.clientErrors} client errors, ${row.outOfOrder} results out of seq order`,
+    );
 }
 for (const server of servers) {
   console.log(

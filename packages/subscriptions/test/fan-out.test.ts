@@ -116,3 +116,72 @@ t.test(
     );
   },
 );
+
+t.test(
+  "writes committed in one turn are dispatched as one batch",
+  async (t) => {
+    const testHost = await startHost(t);
+    const client = connect(t, testHost);
+    const collector = subscribe(
+      client,
+      `subscription { productChanges { seq } }`,
+    );
+    await waitFor(
+      () => testHost.manager.subscriberCount === 1,
+      "the subscription",
+    );
+    let batches = 0;
+    const removeListener = testHost.manager.onBatchEnd(() => (batches += 1));
+    t.teardown(removeListener);
+
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      testHost.write([
+        { op: "upsert", class: "Product", properties: { name: `p${i}` } },
+      ]),
+    );
+    const seqs = (await Promise.all(writes)).flat();
+    await waitFor(() => collector.results.length === 20, "20 results");
+
+    t.equal(batches, 1, "the 20 events went out in one dispatch batch");
+    t.same(collector.seqs("productChanges"), seqs, "results in seq order");
+  },
+);
+
+t.test(
+  "a batch beyond the socket's high-water mark arrives whole and in order",
+  async (t) => {
+    const testHost = await startHost(t);
+    const client = connect(t, testHost);
+    const collector = subscribe(
+      client,
+      `subscription { productChanges { seq product { blob } } }`,
+    );
+    await waitFor(
+      () => testHost.manager.subscriberCount === 1,
+      "the subscription",
+    );
+
+    // Each result is larger than the 16 KiB high-water mark, so all but the
+    // first wait in the subscriber's buffer until the batch is written.
+    const blob = "x".repeat(40 * 1024);
+    const seqs = await testHost.write(
+      Array.from({ length: 6 }, (_, i) => ({
+        op: "upsert" as const,
+        class: "Product",
+        properties: { name: `p${i}`, blob },
+      })),
+    );
+    await waitFor(() => collector.results.length === 6, "6 results");
+
+    t.same(collector.seqs("productChanges"), seqs, "results in seq order");
+    t.ok(
+      collector
+        .rows("productChanges")
+        .every(
+          (row) => (row.product as { blob: string } | null)?.blob === blob,
+        ),
+      "every result carries the whole blob",
+    );
+    t.equal(testHost.manager.stats().dropped, 0, "nothing was dropped");
+  },
+);

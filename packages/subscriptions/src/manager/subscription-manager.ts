@@ -38,6 +38,8 @@ const allOperations: readonly ChangeOp[] = ["INSERT", "UPDATE", "DELETE"];
 
 /** Events the dispatcher takes from the change feed at once. */
 const DISPATCH_BATCH = 500;
+/** Events the dispatcher delivers in one batch, after collecting what committed during one event-loop turn. */
+const MAX_DISPATCH_BATCH = 2 * DISPATCH_BATCH;
 /** Events a resuming subscriber reads from the change log at once. */
 const REPLAY_BATCH = 200;
 /** Wait before the dispatcher reads again after an unexpected error. */
@@ -150,12 +152,13 @@ export class SubscriptionManager {
   }
 
   /**
-   * Whether the dispatcher is delivering a batch of several events right
-   * now. Sinks may hold their writes until the batch ends (a corked socket
-   * sends what the batch gave it in one system call); the manager calls
-   * the listeners of {@link onBatchEnd} when it ends, in the same
-   * synchronous run. Batches grow when the dispatcher falls behind, which is
-   * when fewer system calls matter.
+   * Whether the dispatcher is delivering a batch of events right now. Sinks
+   * may hold their writes until the batch ends, so a socket gets everything
+   * one batch gave it in one system call; the manager calls the listeners
+   * of {@link onBatchEnd} when the batch ends, in the same synchronous run.
+   * A batch contains the events committed since the previous batch, up to
+   * {@link MAX_DISPATCH_BATCH}, so batches grow when the dispatcher falls
+   * behind, which is when fewer system calls matter.
    */
   get inBatch(): boolean {
     return this.#inBatch;
@@ -463,18 +466,46 @@ export class SubscriptionManager {
 
     while (!signal.aborted) {
       try {
-        for await (const batch of this.#host.changes.batches(next, {
-          signal,
-          maxBatch: DISPATCH_BATCH,
-        })) {
-          this.#dispatchBatch(batch);
-          next = this.#processedSeq + 1;
-        }
+        await this.#dispatchFrom(next, signal);
         return;
       } catch (error) {
         if (signal.aborted) return;
-        next = await this.#recoverReader(error, next);
+        next = await this.#recoverReader(error, this.#processedSeq + 1);
       }
+    }
+  }
+
+  /**
+   * Reads the feed from `fromSeq` and dispatches it in batches. After the
+   * first new event, the reader waits for the rest of the current
+   * event-loop turn (`setImmediate`), so the writes committed in that turn
+   * are dispatched together and each socket gets one write per batch.
+   */
+  async #dispatchFrom(fromSeq: number, signal: AbortSignal): Promise<void> {
+    const feed = this.#host.changes;
+    const reads = feed.batches(fromSeq, { signal, maxBatch: DISPATCH_BATCH });
+    const batches = reads[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const step = await batches.next();
+        if (step.done) return;
+        let events = step.value;
+
+        await new Promise((resolve) => setImmediate(resolve));
+        if (signal.aborted) return;
+        while (
+          events.length < MAX_DISPATCH_BATCH &&
+          feed.lastSeq() > events[events.length - 1].seq &&
+          !signal.aborted
+        ) {
+          const more = await batches.next();
+          if (more.done) break;
+          events = events.concat(more.value);
+        }
+        this.#dispatchBatch(events);
+      }
+    } finally {
+      await batches.return?.();
     }
   }
 
@@ -518,7 +549,7 @@ export class SubscriptionManager {
   }
 
   #dispatchBatch(batch: readonly ChangeEvent[]): void {
-    this.#inBatch = batch.length > 1;
+    this.#inBatch = true;
     try {
       for (const event of batch) {
         this.#dispatch(event);

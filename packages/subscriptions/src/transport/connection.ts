@@ -17,6 +17,7 @@ import type {
   PreparedSubscription,
 } from "../manager/prepare-request.js";
 import { formatError } from "../manager/serialize-result.js";
+import type { SerializedResult } from "../manager/serialized-result.js";
 import type { SubscriptionSink } from "../manager/subscriber.js";
 import {
   SubscribeRejectedError,
@@ -24,7 +25,7 @@ import {
   type SubscriptionManager,
 } from "../manager/subscription-manager.js";
 import { EndpointCloseCode, limitCloseReason } from "./close-codes.js";
-import { encodeTextFrame } from "./text-frame.js";
+import { FrameOutbox } from "./frame-outbox.js";
 
 /** Ends the `payload` object and the message of a `next` frame. */
 const closingBraces = Buffer.from("}}");
@@ -36,8 +37,12 @@ export interface ConnectionContext {
   settings: SubscriptionsSettings;
   /** Called once when the connection has closed and released its subscriptions. */
   onClosed(connection: Connection): void;
-  /** Called when the connection corked its socket for the current dispatch batch. */
-  onCorked(connection: Connection): void;
+  /**
+   * Called when the connection keeps results in its outbox until the
+   * current dispatch batch ends. The endpoint then calls
+   * {@link Connection.endBatch}.
+   */
+  onBatchWrite(connection: Connection): void;
 }
 
 /** One operation of a connection, from `subscribe` until it completes or fails. */
@@ -65,7 +70,14 @@ export class Connection {
   #initReceived = false;
   #acknowledged = false;
   #awaitingPong = false;
-  #corked = false;
+  /** `next` frames not yet written to the socket. */
+  readonly #outbox = new FrameOutbox();
+  /** Set while the outbox waits for the end of the dispatch batch. */
+  #awaitingBatchEnd = false;
+  /** Set while {@link Connection.#flush} moves buffered results into the outbox. */
+  #flushing = false;
+  /** Set when {@link Connection.acceptsResults} returned false for a full outbox, so subscriber buffers need a flush. */
+  #outboxWasFull = false;
   /** Set once the server decided to close; later messages are ignored. */
   #closing = false;
   #closed = false;
@@ -122,10 +134,14 @@ export class Connection {
     return this.#operations.size;
   }
 
-  /** Releases every subscription of the connection, then closes it with `code`. */
+  /**
+   * Releases every subscription of the connection, writes the results it
+   * already took, then closes it with `code`.
+   */
   close(code: number, reason: string): void {
     this.#closing = true;
     this.#releaseAll();
+    this.#writeOutbox();
     if (
       this.#ws.readyState === WebSocket.OPEN ||
       this.#ws.readyState === WebSocket.CONNECTING
@@ -135,20 +151,73 @@ export class Connection {
   }
 
   /**
-   * Sends what the socket buffered since {@link corkForBatch}: the results
-   * one dispatch batch gave this connection leave in one system call.
+   * Writes the results one dispatch batch gave this connection, all in one
+   * socket write, then moves on results that had to wait in subscriber
+   * buffers because the outbox was full.
    */
-  uncork(): void {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.#socket.uncork();
+  endBatch(): void {
+    this.#awaitingBatchEnd = false;
+    this.#writeOutbox();
+    if (this.#outboxWasFull && !this.#socket.writableNeedDrain) this.#flush();
   }
 
   /** Ends the connection without a closing handshake. */
   terminate(): void {
     this.#closing = true;
     this.#releaseAll();
+    this.#outbox.clear();
     this.#ws.terminate();
+  }
+
+  /**
+   * Returns whether a subscription of this connection may hand it a result
+   * now. The socket must be open, and both Node's writable buffer and the
+   * outbox must be below the socket's high-water mark.
+   */
+  acceptsResults(): boolean {
+    if (
+      this.#ws.readyState !== WebSocket.OPEN ||
+      this.#socket.writableNeedDrain
+    )
+      return false;
+    if (this.#outbox.bytes < this.#socket.writableHighWaterMark) return true;
+    this.#outboxWasFull = true;
+    return false;
+  }
+
+  /**
+   * Sends one `next` message: `prefix` is the operation's start of the
+   * message, `result` the shared serialization of the execution result.
+   * During a dispatch batch the frame waits in the outbox until the batch
+   * ends, so each connection gets one socket write per batch. Outside a
+   * batch it is written at once.
+   */
+  sendNext(prefix: Buffer, result: SerializedResult, dropped: number): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    const suffix =
+      dropped > 0
+        ? Buffer.from(`,"extensions":{"dropped":${dropped}}}}`)
+        : closingBraces;
+    this.#outbox.add(prefix, result.bytes, suffix);
+    if (this.#flushing) return;
+    if (this.#context.manager.inBatch) {
+      if (!this.#awaitingBatchEnd) {
+        this.#awaitingBatchEnd = true;
+        this.#context.onBatchWrite(this);
+      }
+      return;
+    }
+    this.#writeOutbox();
+  }
+
+  /** Ends one operation with an `error` message, unless it already ended. */
+  failOperation(
+    operation: Operation,
+    errors: readonly GraphQLFormattedError[],
+  ): void {
+    if (this.#operations.get(operation.id) !== operation) return;
+    this.#operations.delete(operation.id);
+    this.#sendError(operation.id, errors);
   }
 
   /**
@@ -291,7 +360,7 @@ export class Connection {
     try {
       operation.handle = await this.#context.manager.subscribe(
         prepared,
-        this.#sinkFor(operation),
+        new OperationSink(this, operation),
         {
           signal: operation.abort.signal,
         },
@@ -332,50 +401,6 @@ export class Connection {
     );
   }
 
-  /**
-   * The sink of one subscription. It frames the shared result bytes with
-   * this operation's id and writes the WebSocket frame to the socket itself:
-   * ws's `send` would encode the shared result to UTF-8 again for every
-   * subscriber and write each message in two parts. Frames are written
-   * whole and ws sends nothing compressed or fragmented here, so frames from
-   * both never interleave.
-   */
-  #sinkFor(operation: Operation): SubscriptionSink {
-    const prefix = Buffer.from(
-      `{"id":${JSON.stringify(operation.id)},"type":"next","payload":{`,
-    );
-    const ws = this.#ws;
-    const socket = this.#socket;
-    return {
-      get writable() {
-        return ws.readyState === WebSocket.OPEN && !socket.writableNeedDrain;
-      },
-      next: (result, dropped) => {
-        if (ws.readyState !== WebSocket.OPEN) return;
-        if (!this.#corked && this.#context.manager.inBatch)
-          this.#corkForBatch();
-        const suffix =
-          dropped > 0
-            ? Buffer.from(`,"extensions":{"dropped":${dropped}}}}`)
-            : closingBraces;
-        socket.write(encodeTextFrame([prefix, result.bytes, suffix]));
-      },
-      error: (errors) => {
-        if (this.#operations.get(operation.id) !== operation) return;
-        this.#operations.delete(operation.id);
-        this.#sendError(operation.id, errors);
-      },
-      disconnect: (reason) =>
-        this.close(EndpointCloseCode.TryAgainLater, reason),
-    };
-  }
-
-  #corkForBatch(): void {
-    this.#corked = true;
-    this.#socket.cork();
-    this.#context.onCorked(this);
-  }
-
   /** Ends an operation: the client's `complete`, or the connection closing. */
   #release(id: string): void {
     const operation = this.#operations.get(id);
@@ -390,15 +415,32 @@ export class Connection {
     for (const id of [...this.#operations.keys()]) this.#release(id);
   }
 
-  /** Sends buffered results round-robin over the connection's subscriptions while the socket takes them. */
+  /**
+   * Sends buffered results round-robin over the connection's subscriptions
+   * while the socket takes them: one result per subscription and round,
+   * each round in one socket write.
+   */
   #flush(): void {
-    let sent = true;
-    while (sent && !this.#socket.writableNeedDrain) {
-      sent = false;
-      for (const operation of this.#operations.values()) {
-        if (operation.handle?.flushOne()) sent = true;
+    this.#outboxWasFull = false;
+    this.#flushing = true;
+    try {
+      for (;;) {
+        let sent = false;
+        for (const operation of this.#operations.values()) {
+          if (operation.handle?.flushOne()) sent = true;
+        }
+        this.#writeOutbox();
+        if (!sent || !this.acceptsResults()) return;
       }
+    } finally {
+      this.#flushing = false;
     }
+  }
+
+  #writeOutbox(): void {
+    if (this.#outbox.bytes === 0) return;
+    const frames = this.#outbox.take();
+    if (this.#ws.readyState === WebSocket.OPEN) this.#socket.write(frames);
   }
 
   #sendError(id: string, errors: readonly GraphQLFormattedError[]): void {
@@ -407,7 +449,9 @@ export class Connection {
     );
   }
 
+  /** Sends a protocol message through ws, after the results taken before it. */
   #send(text: string): void {
+    this.#writeOutbox();
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(text);
   }
 
@@ -426,6 +470,47 @@ export class Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#releaseAll();
+    this.#outbox.clear();
     this.#context.onClosed(this);
+  }
+}
+
+/**
+ * The sink of one subscription operation. It hands the connection the
+ * operation's message prefix and the shared result bytes, and the
+ * connection writes the WebSocket frames to the socket itself. ws's `send`
+ * would encode the shared result to UTF-8 again for every subscriber and
+ * write each message in two parts. Frames are written whole and ws sends
+ * nothing compressed or fragmented here, so frames from both never
+ * interleave.
+ */
+class OperationSink implements SubscriptionSink {
+  readonly #connection: Connection;
+  readonly #operation: Operation;
+  /** `{"id":<id>,"type":"next","payload":{`, encoded once per operation. */
+  readonly #prefix: Buffer;
+
+  constructor(connection: Connection, operation: Operation) {
+    this.#connection = connection;
+    this.#operation = operation;
+    this.#prefix = Buffer.from(
+      `{"id":${JSON.stringify(operation.id)},"type":"next","payload":{`,
+    );
+  }
+
+  get writable(): boolean {
+    return this.#connection.acceptsResults();
+  }
+
+  next(result: SerializedResult, dropped: number): void {
+    this.#connection.sendNext(this.#prefix, result, dropped);
+  }
+
+  error(errors: readonly GraphQLFormattedError[]): void {
+    this.#connection.failOperation(this.#operation, errors);
+  }
+
+  disconnect(reason: string): void {
+    this.#connection.close(EndpointCloseCode.TryAgainLater, reason);
   }
 }

@@ -26,8 +26,8 @@ export class WebSocketEndpoint {
   readonly #options: WebSocketEndpointOptions;
   readonly #server: WebSocketServer;
   readonly #connections = new Set<Connection>();
-  /** Connections that corked their socket during the current dispatch batch. */
-  readonly #corked: Connection[] = [];
+  /** Connections whose outbox waits for the end of the current dispatch batch. */
+  readonly #batchWriters: Connection[] = [];
   readonly #keepAlive: NodeJS.Timeout | undefined;
   #nextId = 1;
   #closing: Promise<void> | undefined;
@@ -47,8 +47,8 @@ export class WebSocketEndpoint {
     });
 
     options.manager.onBatchEnd(() => {
-      for (const connection of this.#corked) connection.uncork();
-      this.#corked.length = 0;
+      for (const connection of this.#batchWriters) connection.endBatch();
+      this.#batchWriters.length = 0;
     });
 
     const interval = options.settings.keepAliveMs;
@@ -81,7 +81,7 @@ export class WebSocketEndpoint {
       const connection = new Connection(this.#nextId++, ws, socket, request, {
         ...this.#options,
         onClosed: (closed) => this.#onClosed(closed),
-        onCorked: (corked) => this.#corked.push(corked),
+        onBatchWrite: (writer) => this.#batchWriters.push(writer),
       });
       // The close event fires asynchronously, also for a connection refused in its constructor.
       this.#connections.add(connection);
