@@ -10,17 +10,39 @@
  * a writer of the same tables. Both serialise properties with JSON.stringify
  * inside the timed section.
  *
- * The two writers alternate batch by batch on their own files, and each
- * round reports the load average, because other work on the machine moves
- * the absolute figures much more than the ratio.
+ * The plain writer gets the store's checkpoint arrangement, so the ratio
+ * compares the code and not the checkpoint placement. SQLite's automatic
+ * checkpoint is off, and a worker thread runs `wal_checkpoint(PASSIVE)` on its
+ * own connection after each batch. The writer checkpoints itself when the WAL
+ * file exceeds 64 MiB (the store's default `wal.maxBytes`), and
+ * `journal_size_limit` is the same size.
+ *
+ * A third writer, the same plain writer on a file in /dev/shm (tmpfs, so no
+ * disk I/O; `:memory:` where /dev/shm does not exist), is the CPU ceiling of
+ * SQLite for these rows on this machine: the difference to the plain writer on
+ * disk is what the disk costs.
+ *
+ * The writers alternate batch by batch on their own files, and each round
+ * reports the load average, because other work on the machine moves the
+ * absolute figures much more than the ratio. Each writer's main-thread CPU
+ * time (Linux only) gives a second rate, objects per CPU second, which other
+ * processes move much less; it leaves out the checkpoint threads.
  *
  * Run from the repository root (builds first):
  *   pnpm build && node --import=tsx bench/store-sqlite.ts [--batches 100] [--seed 20000] [--rounds 3]
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { pino } from "pino";
 import { Registry } from "prom-client";
@@ -147,10 +169,29 @@ function commitBatch(mutations: Mutation[], index: number): CommitBatch {
 
 type Durability = "full" | "normal";
 
-/** Elapsed wall-clock seconds of the timed batches of one writer. */
+/** Elapsed wall-clock seconds and main-thread CPU seconds of the timed batches of one writer. */
 interface Timing {
   seconds: number;
+  cpuSeconds: number;
   objects: number;
+}
+
+/**
+ * CPU time of the calling thread in seconds, from Linux's schedstat (in
+ * nanoseconds); NaN elsewhere. Unlike process.cpuUsage() it leaves out the
+ * checkpoint threads, and unlike wall-clock time it does not grow while other
+ * processes hold the CPU.
+ */
+function threadCpuSeconds(): number {
+  try {
+    return (
+      Number(
+        readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0],
+      ) / 1e9
+    );
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** A writer that commits one batch of mutations per call. */
@@ -162,15 +203,16 @@ interface Writer {
 async function openStoreWriter(
   dir: string,
   durability: Durability,
-): Promise<Writer> {
+): Promise<Writer & { walCheckpoints(): Promise<string> }> {
   const store = createSqliteStore({
     path: join(dir, `store-${durability}.db`),
     durability,
   });
+  const registry = new Registry();
   await store.open({
     classes: [productClass],
     logger: pino({ level: "silent" }),
-    metrics: new Registry(),
+    metrics: registry,
   });
   let index = 0;
   return {
@@ -179,13 +221,96 @@ async function openStoreWriter(
       return result.events.length;
     },
     close: () => store.close(),
+    /** Returns the store's WAL checkpoint counts so far, as `thread/result=n` pairs. */
+    async walCheckpoints() {
+      const metric = registry.getSingleMetric(
+        "weft_store_sqlite_wal_checkpoints_total",
+      );
+      const values = (await metric?.get())?.values ?? [];
+      return values
+        .map(
+          (value) =>
+            `${value.labels.thread}/${value.labels.result}=${value.value}`,
+        )
+        .join(" ");
+    },
   };
 }
 
-function openPlainWriter(dir: string, durability: Durability): Writer {
-  const db = new Database(join(dir, `plain-${durability}.db`));
+/** The store's default `wal.maxBytes`. */
+const MAX_WAL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Checkpoint thread of the plain writers, the same arrangement as the store's.
+ * It waits on a shared counter (slot 0) that the writer bumps after each batch
+ * and runs a passive checkpoint. Slot 1 stops it, and slot 2 is set while the
+ * writer checkpoints itself.
+ */
+const checkpointWorkerSource = `
+const { workerData } = require("node:worker_threads");
+const Database = require(workerData.module);
+const control = new Int32Array(workerData.control);
+const db = new Database(workerData.file);
+db.pragma("synchronous = " + workerData.synchronous);
+let seen = 0;
+while (Atomics.load(control, 1) === 0) {
+  const commits = Atomics.load(control, 0);
+  if (commits === seen) { Atomics.wait(control, 0, commits); continue; }
+  seen = commits;
+  if (Atomics.load(control, 2) === 1) continue;
+  db.pragma("wal_checkpoint(PASSIVE)");
+}
+db.close();
+`;
+const betterSqlite3Path = createRequire(import.meta.url).resolve(
+  "better-sqlite3",
+);
+
+/** Starts the checkpoint thread of a plain writer; returns the call to make after each batch and the stop function. */
+function startCheckpointer(
+  db: Database.Database,
+  file: string,
+  synchronous: string,
+): { afterBatch(): void; stop(): Promise<void> } {
+  db.pragma("wal_autocheckpoint = 0");
+  db.pragma(`journal_size_limit = ${MAX_WAL_BYTES}`);
+  const control = new Int32Array(new SharedArrayBuffer(12));
+  const worker = new Worker(checkpointWorkerSource, {
+    eval: true,
+    execArgv: [],
+    workerData: {
+      module: betterSqlite3Path,
+      file,
+      synchronous,
+      control: control.buffer,
+    },
+  });
+  const exited = new Promise((resolve) => worker.once("exit", resolve));
+  return {
+    afterBatch() {
+      Atomics.add(control, 0, 1);
+      Atomics.notify(control, 0);
+      if (statSync(`${file}-wal`).size <= MAX_WAL_BYTES) return;
+      Atomics.store(control, 2, 1);
+      const [result] = db.pragma("wal_checkpoint(PASSIVE)") as Array<{
+        busy: number;
+      }>;
+      if (result.busy === 0) Atomics.store(control, 2, 0);
+    },
+    async stop() {
+      Atomics.store(control, 1, 1);
+      Atomics.add(control, 0, 1);
+      Atomics.notify(control, 0);
+      await exited;
+    },
+  };
+}
+
+function openPlainWriter(file: string, durability: Durability): Writer {
+  const db = new Database(file);
+  const synchronous = durability === "full" ? "FULL" : "NORMAL";
   db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+  db.pragma(`synchronous = ${synchronous}`);
   db.exec(`
     CREATE TABLE objects (class TEXT NOT NULL, id TEXT NOT NULL, properties TEXT NOT NULL, vector BLOB,
       version INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (class, id));
@@ -193,6 +318,9 @@ function openPlainWriter(dir: string, durability: Durability): Writer {
       before TEXT, after TEXT, vector BLOB, timestamp TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,
       tx_id TEXT NOT NULL, origin TEXT NOT NULL, metadata TEXT NOT NULL);
   `);
+  // `:memory:` has no WAL, so there is nothing to checkpoint.
+  const checkpointer =
+    file === ":memory:" ? undefined : startCheckpointer(db, file, synchronous);
   const insertObject = db.prepare(
     "INSERT INTO objects (class, id, properties, vector, version, updated_at) VALUES (?, ?, ?, NULL, 1, ?)",
   );
@@ -242,50 +370,73 @@ function openPlainWriter(dir: string, durability: Durability): Writer {
     return mutations.length;
   });
   return {
-    write: async (mutations) => writeBatch(mutations),
-    close: async () => db.close(),
+    async write(mutations) {
+      const written = writeBatch(mutations);
+      checkpointer?.afterBatch();
+      return written;
+    },
+    async close() {
+      await checkpointer?.stop();
+      db.close();
+    },
   };
 }
 
+const writerNames = ["store", "plain", "ceiling"] as const;
+type WriterName = (typeof writerNames)[number];
+
+/** Folder of the ceiling writer's file: tmpfs when the machine has it, else none, and the writer uses `:memory:`. */
+const ceilingDir = existsSync("/dev/shm") ? "/dev/shm" : undefined;
+
 /**
- * Runs one round: both writers get the same batches, alternating batch by
- * batch, so load from other processes on the machine hits both alike.
+ * Runs one round: the writers get the same batches, in an order that rotates
+ * batch by batch, so load from other processes on the machine hits all alike.
  */
 async function runRound(
   durability: Durability,
   batches: { seed: Mutation[][]; timed: Mutation[][] },
-): Promise<{ store: Timing; plain: Timing }> {
+): Promise<{ timings: Record<WriterName, Timing>; walCheckpoints: string }> {
   const dir = mkdtempSync(join(tmpdir(), "weft-bench-sqlite-"));
+  const shmDir = ceilingDir
+    ? mkdtempSync(join(ceilingDir, "weft-bench-sqlite-"))
+    : undefined;
   const store = await openStoreWriter(dir, durability);
-  const plain = openPlainWriter(dir, durability);
-  const timings = {
-    store: { seconds: 0, objects: 0 },
-    plain: { seconds: 0, objects: 0 },
+  const writers: Record<WriterName, Writer> = {
+    store,
+    plain: openPlainWriter(join(dir, `plain-${durability}.db`), durability),
+    ceiling: openPlainWriter(
+      shmDir ? join(shmDir, `ceiling-${durability}.db`) : ":memory:",
+      durability,
+    ),
   };
+  const timings: Record<WriterName, Timing> = {
+    store: { seconds: 0, cpuSeconds: 0, objects: 0 },
+    plain: { seconds: 0, cpuSeconds: 0, objects: 0 },
+    ceiling: { seconds: 0, cpuSeconds: 0, objects: 0 },
+  };
+  let walCheckpoints = "";
   try {
     for (const mutations of batches.seed) {
-      await store.write(mutations);
-      await plain.write(mutations);
+      for (const name of writerNames) await writers[name].write(mutations);
     }
     for (const [index, mutations] of batches.timed.entries()) {
-      // Alternate which writer goes first, so neither always follows the other's fsync.
-      const order =
-        index % 2 === 0
-          ? (["store", "plain"] as const)
-          : (["plain", "store"] as const);
-      for (const name of order) {
-        const writer = name === "store" ? store : plain;
+      // Rotate which writer goes first, so none always follows another's fsync.
+      for (let i = 0; i < writerNames.length; i++) {
+        const name = writerNames[(index + i) % writerNames.length];
         const started = process.hrtime.bigint();
-        const written = await writer.write(mutations);
+        const cpuStarted = threadCpuSeconds();
+        const written = await writers[name].write(mutations);
+        timings[name].cpuSeconds += threadCpuSeconds() - cpuStarted;
         timings[name].seconds +=
           Number(process.hrtime.bigint() - started) / 1e9;
         timings[name].objects += written;
       }
     }
+    walCheckpoints = await store.walCheckpoints();
   } finally {
-    await store.close();
-    await plain.close();
+    for (const name of writerNames) await writers[name].close();
     rmSync(dir, { recursive: true, force: true });
+    if (shmDir) rmSync(shmDir, { recursive: true, force: true });
   }
   const expected = batches.timed.length * BATCH_SIZE;
   if (timings.store.objects !== expected) {
@@ -293,7 +444,7 @@ async function runRound(
       `store committed ${timings.store.objects} events, expected ${expected}`,
     );
   }
-  return timings;
+  return { timings, walCheckpoints };
 }
 
 function median(values: number[]): number {
@@ -308,24 +459,45 @@ console.log(
 );
 
 const rows: string[] = [];
+const cpuRows: string[] = [];
 for (const durability of ["normal", "full"] as const) {
-  const storeRates: number[] = [];
-  const plainRates: number[] = [];
+  const rates: Record<WriterName, number[]> = {
+    store: [],
+    plain: [],
+    ceiling: [],
+  };
+  const cpuRates: Record<WriterName, number[]> = {
+    store: [],
+    plain: [],
+    ceiling: [],
+  };
   const ratios: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const load = loadavg()[0].toFixed(1);
-    const timings = await runRound(durability, batches);
-    const storeRate = timings.store.objects / timings.store.seconds;
-    const plainRate = timings.plain.objects / timings.plain.seconds;
-    storeRates.push(storeRate);
-    plainRates.push(plainRate);
-    ratios.push(storeRate / plainRate);
+    const { timings, walCheckpoints } = await runRound(durability, batches);
+    for (const name of writerNames) {
+      rates[name].push(timings[name].objects / timings[name].seconds);
+      cpuRates[name].push(timings[name].objects / timings[name].cpuSeconds);
+    }
+    const [store, plain, ceiling] = writerNames.map((name) =>
+      Math.round(rates[name][round]),
+    );
+    const [storeCpu, plainCpu, ceilingCpu] = writerNames.map((name) =>
+      Math.round(cpuRates[name][round]),
+    );
+    ratios.push(store / plain);
     console.log(
-      `  ${durability} round ${round + 1} (load average ${load}): store ${Math.round(storeRate)} objects/s, plain ${Math.round(plainRate)} objects/s, ratio ${(storeRate / plainRate).toFixed(2)}`,
+      `  ${durability} round ${round + 1} (load average ${load}): store ${store} objects/s, plain ${plain} objects/s, ratio ${(store / plain).toFixed(2)}, ceiling (plain on ${ceilingDir ?? ":memory:"}) ${ceiling} objects/s`,
+    );
+    console.log(
+      `    per main-thread CPU second: store ${storeCpu}, plain ${plainCpu}, ceiling ${ceilingCpu}; store WAL checkpoints: ${walCheckpoints}`,
     );
   }
   rows.push(
-    `| ${durability} | ${Math.round(median(storeRates))} | ${Math.round(median(plainRates))} | ${median(ratios).toFixed(2)} |`,
+    `| ${durability} | ${Math.round(median(rates.store))} | ${Math.round(median(rates.plain))} | ${median(ratios).toFixed(2)} | ${Math.round(median(rates.ceiling))} |`,
+  );
+  cpuRows.push(
+    `| ${durability} | ${Math.round(median(cpuRates.store))} | ${Math.round(median(cpuRates.plain))} | ${Math.round(median(cpuRates.ceiling))} |`,
   );
 }
 
@@ -333,7 +505,13 @@ console.log(
   "\nMedians over the rounds (the ratio is the median of the per-round ratios):",
 );
 console.log(
-  "| durability | store objects/s | plain better-sqlite3 objects/s | store / plain |",
+  "| durability | store objects/s | plain better-sqlite3 objects/s | store / plain | CPU ceiling: plain on tmpfs objects/s |",
 );
-console.log("| --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- |");
 for (const row of rows) console.log(row);
+console.log(
+  "\nObjects per second of main-thread CPU time (checkpoint threads not counted), medians:",
+);
+console.log("| durability | store | plain | plain on tmpfs |");
+console.log("| --- | --- | --- | --- |");
+for (const row of cpuRows) console.log(row);

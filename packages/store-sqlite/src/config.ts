@@ -39,6 +39,22 @@ export const configSchema = Type.Object(
       { default: {}, additionalProperties: false },
     ),
     busyTimeout: DurationSchema("5s"),
+    wal: Type.Object(
+      {
+        maxBytes: Type.Integer({
+          minimum: 1_048_576,
+          default: 67_108_864,
+          description:
+            "WAL file size in bytes above which the writer checkpoints itself, and the size the WAL file is truncated to after a reset",
+        }),
+        backgroundCheckpoint: Type.Boolean({
+          default: true,
+          description:
+            "checkpoint the WAL in a worker thread; false leaves checkpoints to SQLite on the writer (every 1000 pages)",
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -48,11 +64,18 @@ export type SqliteStoreConfig = Static<typeof configSchema>;
 
 /** Options of {@link createSqliteStore}: the config with every key optional, plus where relative paths start. */
 export type SqliteStoreOptions = Partial<
-  Omit<SqliteStoreConfig, "retention">
+  Omit<SqliteStoreConfig, "retention" | "wal">
 > & {
   retention?: Partial<SqliteStoreConfig["retention"]>;
+  wal?: Partial<SqliteStoreConfig["wal"]>;
   /** Folder that a relative `path` is resolved against; the current directory by default. */
   configDir?: string;
+  /**
+   * Script of the checkpoint worker thread. Tests replace it to simulate a
+   * slow or failing worker; there is no other reason to set it.
+   * @internal
+   */
+  checkpointWorker?: URL;
 };
 
 /** Settings in the units the store uses. */
@@ -65,6 +88,10 @@ export interface ResolvedOptions {
   maxAgeMs: number | undefined;
   force: boolean;
   busyTimeoutMs: number;
+  /** WAL file size above which the writer checkpoints itself; also its `journal_size_limit`. */
+  maxWalBytes: number;
+  backgroundCheckpoint: boolean;
+  checkpointWorker: URL;
 }
 
 /**
@@ -75,7 +102,7 @@ export interface ResolvedOptions {
 export function resolveOptions(
   options: SqliteStoreOptions = {},
 ): ResolvedOptions {
-  const { configDir, ...input } = options;
+  const { configDir, checkpointWorker, ...input } = options;
   const config = Value.Default(
     configSchema,
     structuredClone(input),
@@ -112,5 +139,9 @@ export function resolveOptions(
         : parseDuration(config.retention.maxAge, "retention.maxAge"),
     force: config.retention.force,
     busyTimeoutMs: parseDuration(config.busyTimeout, "busyTimeout"),
+    maxWalBytes: config.wal.maxBytes,
+    backgroundCheckpoint: config.wal.backgroundCheckpoint,
+    checkpointWorker:
+      checkpointWorker ?? new URL("./checkpoint-worker.js", import.meta.url),
   };
 }

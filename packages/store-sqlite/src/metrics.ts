@@ -7,11 +7,23 @@ export interface ChangeLogStatus {
   checkpoints: Map<string, number>;
 }
 
+/** WAL figures read at scrape time. */
+export interface WalStatus {
+  /** Size of the WAL file in bytes, 0 when it does not exist. */
+  walBytes: number;
+  /** Totals of the checkpoint worker since open. */
+  worker: { done: number; busy: number; failed: number };
+}
+
 /** The store's metrics, registered on the host's registry. */
 export interface StoreMetrics {
   commitSeconds: Histogram;
   retentionDeleted: Counter;
   truncatedReads: Counter;
+  /** WAL checkpoints by `thread` (`worker` or `writer`) and `result` (`done`, `busy` or `failed`); the worker's are added at scrape time. */
+  walCheckpoints: Counter<"thread" | "result">;
+  /** Checkpoint workers that failed to start or exited unexpectedly. */
+  workerFailures: Counter;
   /** Removes every metric of this store from the registry. */
   unregister(): void;
 }
@@ -24,6 +36,9 @@ const names = {
   lastSeq: "weft_store_sqlite_change_log_last_seq",
   checkpointLag: "weft_store_sqlite_checkpoint_lag_events",
   checkpointBehind: "weft_store_sqlite_checkpoint_behind_retention",
+  walBytes: "weft_store_sqlite_wal_bytes",
+  walCheckpoints: "weft_store_sqlite_wal_checkpoints_total",
+  workerFailures: "weft_store_sqlite_wal_checkpoint_worker_failures_total",
 } as const;
 
 /**
@@ -35,6 +50,7 @@ const names = {
 export function registerMetrics(
   registry: Registry,
   readStatus: () => ChangeLogStatus | undefined,
+  readWalStatus: () => WalStatus | undefined,
 ): StoreMetrics {
   for (const name of Object.values(names)) registry.removeSingleMetric(name);
   const registers = [registry];
@@ -105,10 +121,44 @@ export function registerMetrics(
     },
   });
 
+  new Gauge({
+    name: names.walBytes,
+    help: "Size of the WAL file in bytes; above wal.maxBytes the writer checkpoints itself",
+    registers,
+    collect() {
+      const status = readWalStatus();
+      if (status) this.set(status.walBytes);
+    },
+  });
+  // Worker totals live in shared memory; each scrape adds what is new since the previous one.
+  const reported = { done: 0, busy: 0, failed: 0 };
+  const walCheckpoints = new Counter({
+    name: names.walCheckpoints,
+    help: "WAL checkpoints by thread (worker: background thread, writer: fallback on the writing connection) and result (done, busy: another connection was checkpointing, failed)",
+    labelNames: ["thread", "result"] as const,
+    registers,
+    collect() {
+      const status = readWalStatus();
+      if (!status) return;
+      for (const result of ["done", "busy", "failed"] as const) {
+        const added = status.worker[result] - reported[result];
+        if (added > 0) this.inc({ thread: "worker", result }, added);
+        reported[result] = status.worker[result];
+      }
+    },
+  });
+  const workerFailures = new Counter({
+    name: names.workerFailures,
+    help: "Checkpoint worker threads that failed to start or exited unexpectedly; the writer then checkpoints itself",
+    registers,
+  });
+
   return {
     commitSeconds,
     retentionDeleted,
     truncatedReads,
+    walCheckpoints,
+    workerFailures,
     unregister() {
       for (const name of Object.values(names))
         registry.removeSingleMetric(name);

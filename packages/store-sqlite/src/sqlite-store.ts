@@ -44,6 +44,7 @@ import {
   type StoreMetrics,
 } from "./metrics.js";
 import { checkFileInfo, migrate, readFileInfo } from "./schema.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 import {
   prepareReadStatements,
   prepareWriteStatements,
@@ -85,6 +86,7 @@ interface OpenState {
   snapshots: Set<SnapshotReader>;
   /** Checkpoints already reported as behind retention, so each is logged once until it catches up. */
   reportedBehind: Set<string>;
+  walCheckpointer: WalCheckpointer;
   commit: (batch: CommitBatch) => { result: CommitResult; deleted: number };
 }
 
@@ -138,6 +140,22 @@ export class SqliteStore implements Store {
       const transaction = writer.transaction((batch: CommitBatch) =>
         this.#applyBatch(state, batch),
       );
+      // The metrics read the checkpointer only when scraped, after it exists.
+      const metrics = registerMetrics(
+        context.metrics,
+        () => this.#changeLogStatus(),
+        () => walCheckpointer.status(),
+      );
+      const walCheckpointer = new WalCheckpointer(writer, {
+        file,
+        durability: this.#options.durability,
+        busyTimeoutMs: this.#options.busyTimeoutMs,
+        maxWalBytes: this.#options.maxWalBytes,
+        backgroundCheckpoint: this.#options.backgroundCheckpoint,
+        workerScript: this.#options.checkpointWorker,
+        logger,
+        metrics,
+      });
       const state: OpenState = {
         writer,
         reader,
@@ -147,11 +165,10 @@ export class SqliteStore implements Store {
           context.classes.map((definition) => [definition.name, definition]),
         ),
         logger,
-        metrics: registerMetrics(context.metrics, () =>
-          this.#changeLogStatus(),
-        ),
+        metrics,
         snapshots: new Set(),
         reportedBehind: new Set(),
+        walCheckpointer,
         commit: transaction.immediate,
       };
       this.#state = state;
@@ -175,6 +192,8 @@ export class SqliteStore implements Store {
         maxRows: this.#options.maxRows,
         maxAgeMs: this.#options.maxAgeMs,
         force: this.#options.force,
+        maxWalBytes: this.#options.maxWalBytes,
+        backgroundCheckpoint: this.#options.backgroundCheckpoint,
         lastSeq: await this.lastSeq(),
       },
       "opened store",
@@ -200,6 +219,7 @@ export class SqliteStore implements Store {
       );
     }
     state.reader.close();
+    await state.walCheckpointer.close();
     state.writer.close();
     state.logger.info({ file: this.#options.file }, "closed store");
   }
@@ -213,6 +233,7 @@ export class SqliteStore implements Store {
     } catch (error) {
       throw this.#commitError(error, batch);
     }
+    state.walCheckpointer.afterWrite();
     state.metrics.commitSeconds.observe((performance.now() - started) / 1000);
     if (outcome.deleted > 0)
       state.metrics.retentionDeleted.inc(outcome.deleted);
@@ -399,6 +420,7 @@ export class SqliteStore implements Store {
       );
     }
     state.write.upsertCheckpoint.run(name, nextSeq);
+    state.walCheckpointer.afterWrite();
 
     const firstSeq = readFirstSeq(state.read);
     if (nextSeq < firstSeq) this.#reportBehind(state, name, nextSeq, firstSeq);
@@ -426,12 +448,15 @@ export class SqliteStore implements Store {
   }
 
   async stateSet(plugin: string, key: string, value: unknown): Promise<void> {
-    const { write } = this.#requireOpen();
+    const { write, walCheckpointer } = this.#requireOpen();
     writeState(write, plugin, key, value);
+    walCheckpointer.afterWrite();
   }
 
   async stateDelete(plugin: string, key: string): Promise<void> {
-    this.#requireOpen().write.deleteState.run(plugin, key);
+    const { write, walCheckpointer } = this.#requireOpen();
+    write.deleteState.run(plugin, key);
+    walCheckpointer.afterWrite();
   }
 
   async stateList(
@@ -483,7 +508,7 @@ export class SqliteStore implements Store {
 
     for (const mutation of batch.mutations) {
       const row = write.selectObject.get(mutation.class, mutation.id) as
-        ObjectRow | undefined;
+        (ObjectRow & { rowid: number }) | undefined;
       const current = row ? rowToObject(mutation.class, row) : undefined;
       const effect = applyMutation(
         current,
@@ -502,7 +527,7 @@ export class SqliteStore implements Store {
       const afterText =
         effect.after === null ? null : JSON.stringify(effect.after);
       if (effect.op === "DELETE") {
-        write.deleteObject.run(mutation.class, mutation.id);
+        write.deleteObject.run(row!.rowid);
       } else if (effect.op === "INSERT") {
         write.insertObject.run(
           mutation.class,
@@ -518,8 +543,7 @@ export class SqliteStore implements Store {
           vectorBlob,
           next!.version,
           batch.timestamp,
-          mutation.class,
-          mutation.id,
+          row!.rowid,
         );
       }
 

@@ -35,16 +35,18 @@ export function prepareWriteStatements(db: Database): WriteStatements {
       "UPDATE meta SET value = ? WHERE key = 'last_seq'",
     ),
     minSeq: db.prepare("SELECT min(seq) FROM changes").pluck(),
+    // The rowid lets the update or delete that follows skip the (class, id) index search.
     selectObject: db.prepare(
-      `SELECT ${objectColumns} FROM objects WHERE class = ? AND id = ?`,
+      `SELECT rowid, ${objectColumns} FROM objects WHERE class = ? AND id = ?`,
     ),
     insertObject: db.prepare(
       "INSERT INTO objects (class, id, properties, vector, version, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
     ),
+    // Both take the rowid that selectObject read in the same transaction.
     updateObject: db.prepare(
-      "UPDATE objects SET properties = ?, vector = ?, version = ?, updated_at = ? WHERE class = ? AND id = ?",
+      "UPDATE objects SET properties = ?, vector = ?, version = ?, updated_at = ? WHERE rowid = ?",
     ),
-    deleteObject: db.prepare("DELETE FROM objects WHERE class = ? AND id = ?"),
+    deleteObject: db.prepare("DELETE FROM objects WHERE rowid = ?"),
     insertChange: db.prepare(
       `INSERT INTO changes (seq, op, class, id, before, after, vector, timestamp, timestamp_ms, tx_id, origin, metadata)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -20,6 +20,7 @@ t.test("config schema defaults", async (t) => {
     durability: "full",
     retention: { maxRows: 1_000_000, force: false },
     busyTimeout: "5s",
+    wal: { maxBytes: 67_108_864, backgroundCheckpoint: true },
   });
   t.notOk(
     Value.Check(configSchema, { ...Value.Default(configSchema, {}), extra: 1 }),
