@@ -113,3 +113,53 @@ export class TriggerMetrics {
     );
   }
 }
+
+/**
+ * One trigger's metric children, bound to its label so the delivery path
+ * does no label lookups, and its attempts and successes since the last
+ * scrape, which are added to the counters when `/metrics` is read.
+ */
+export class TriggerCounters {
+  readonly #deliveries: Counter.Internal;
+  readonly #successes: Counter.Internal;
+  readonly #retries: Counter.Internal;
+  readonly #successLatency: Histogram.Internal<"trigger" | "result">;
+  readonly #failureLatency: Histogram.Internal<"trigger" | "result">;
+  #unreportedDeliveries = 0;
+  #unreportedSuccesses = 0;
+
+  constructor(metrics: TriggerMetrics, trigger: string) {
+    this.#deliveries = metrics.deliveries.labels(trigger);
+    this.#successes = metrics.successes.labels(trigger);
+    this.#retries = metrics.retries.labels(trigger);
+    this.#successLatency = metrics.latency.labels(trigger, "success");
+    this.#failureLatency = metrics.latency.labels(trigger, "failure");
+  }
+
+  attemptStarted(): void {
+    this.#unreportedDeliveries += 1;
+  }
+
+  succeeded(): void {
+    this.#unreportedSuccesses += 1;
+  }
+
+  retryScheduled(): void {
+    this.#retries.inc();
+  }
+
+  /** Records an attempt's duration in seconds, by outcome. */
+  observeLatency(ok: boolean, seconds: number): void {
+    (ok ? this.#successLatency : this.#failureLatency).observe(seconds);
+  }
+
+  /** Adds the attempts and successes counted since the last call to the Prometheus counters. */
+  report(): void {
+    if (this.#unreportedDeliveries > 0)
+      this.#deliveries.inc(this.#unreportedDeliveries);
+    if (this.#unreportedSuccesses > 0)
+      this.#successes.inc(this.#unreportedSuccesses);
+    this.#unreportedDeliveries = 0;
+    this.#unreportedSuccesses = 0;
+  }
+}

@@ -104,3 +104,13 @@ export class TriggerKeys {
     return `${this.deadPrefix}${id}`;
   }
 }
+
+/** Builds a pending record that has no attempts yet. */
+export function newRecord(
+  key: string,
+  deliveryId: string,
+  source: PendingDelivery["source"],
+  event: ChangeEvent,
+): PendingDelivery {
+  return { key, deliveryId, source, event, attempts: 0, nextAttemptAt: 0 };
+}
