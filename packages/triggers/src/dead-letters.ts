@@ -20,7 +20,12 @@ export class DeadLetters {
   readonly #keys: TriggerKeys;
   readonly #metrics: TriggerMetrics;
   readonly #logger: Logger;
+  /** The last queued operation on each dead letter id, while any runs. */
+  readonly #locks = new Map<string, Promise<unknown>>();
   #count = 0;
+  /** `key/order` of the pending records that the stored dead letters replace; only kept during load. */
+  #replaced = new Set<string>();
+  #maxPendingOrder = -1;
 
   constructor(scope: TriggerScope) {
     this.#name = scope.trigger.name;
@@ -34,9 +39,37 @@ export class DeadLetters {
     return this.#count;
   }
 
-  /** Counts the stored dead letters; call once at load. */
+  /** Counts the stored dead letters and notes the pending records they replace; call once at load, before the pending records load. */
   async load(): Promise<void> {
-    this.#count = (await this.#state.list(this.#keys.deadPrefix)).length;
+    const entries = await this.#state.list<DeadLetter>(this.#keys.deadPrefix);
+    this.#count = entries.length;
+    for (const { value } of entries) {
+      if (value.pendingKey === undefined || value.pendingOrder === undefined)
+        continue;
+      this.#replaced.add(replacedId(value.pendingKey, value.pendingOrder));
+      this.#maxPendingOrder = Math.max(
+        this.#maxPendingOrder,
+        value.pendingOrder,
+      );
+    }
+  }
+
+  /** Highest `order` of a pending record that a stored dead letter replaces, or -1; new orders must stay above it. */
+  get maxPendingOrder(): number {
+    return this.#maxPendingOrder;
+  }
+
+  /** Returns whether a loaded pending record was already moved to a dead letter, because deleting it failed then. */
+  replaces(record: PendingDelivery): boolean {
+    return (
+      record.order !== undefined &&
+      this.#replaced.has(replacedId(record.key, record.order))
+    );
+  }
+
+  /** Frees what {@link load} noted once the pending records are loaded. */
+  loaded(): void {
+    this.#replaced.clear();
   }
 
   /** Builds the dead letter of a delivery that failed for good. */
@@ -59,6 +92,9 @@ export class DeadLetters {
         : {}),
       failedAt: new Date().toISOString(),
       lastError,
+      ...(record.order === undefined
+        ? {}
+        : { pendingKey: record.key, pendingOrder: record.order }),
     };
   }
 
@@ -109,13 +145,32 @@ export class DeadLetters {
     return dead;
   }
 
-  async delete(id: string): Promise<void> {
-    await this.get(id);
-    await this.remove(id);
-    this.#logger.info(
-      { trigger: this.#name, deadLetter: id },
-      "dead letter deleted",
-    );
+  delete(id: string): Promise<void> {
+    return this.exclusive(id, async () => {
+      await this.get(id);
+      await this.remove(id);
+      this.#logger.info(
+        { trigger: this.#name, deadLetter: id },
+        "dead letter deleted",
+      );
+    });
+  }
+
+  /**
+   * Runs `operation` after every earlier operation on the same dead letter
+   * has finished. Redeliver and delete both read the dead letter, then remove
+   * it, so running them one at a time per id lets the second one see it gone
+   * (404) instead of queueing it twice or lowering the count twice.
+   */
+  exclusive<T>(id: string, operation: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(id) ?? Promise.resolve();
+    const result = previous.then(operation, operation);
+    const settled = result.catch(() => undefined);
+    this.#locks.set(id, settled);
+    void settled.then(() => {
+      if (this.#locks.get(id) === settled) this.#locks.delete(id);
+    });
+    return result;
   }
 
   /** Removes a dead letter from state and from the count, after it was deleted or queued again. */
@@ -123,4 +178,8 @@ export class DeadLetters {
     await this.#state.delete(this.#keys.dead(id));
     this.#count -= 1;
   }
+}
+
+function replacedId(key: string, order: number): string {
+  return `${key}\u0000${order}`;
 }

@@ -185,17 +185,31 @@ export class DeliveryAttempts {
     this.#succeeded(queue, entry, attempt, outcome.status);
   }
 
-  /** Handles a state write that failed while an outcome was recorded. */
+  /**
+   * Handles a state write that failed while an outcome was recorded. The
+   * event stays queued and is tried again after `initialDelay` at the
+   * earliest. A failed attempt is already counted in memory, so the event
+   * still reaches `maxAttempts` while state writes keep failing.
+   */
   #recordFailed(queue: ObjectQueue, entry: QueueEntry, error: unknown): void {
-    // The stored record is unchanged, so the event stays queued and is tried again after initialDelay.
-    this.#logger.error(
-      { err: error, trigger: this.#name, ...ids(entry.record) },
+    this.#context.failureLog.log(
+      "error",
+      "outcome",
+      {
+        err: error,
+        trigger: this.#name,
+        ...ids(entry.record),
+        attempts: entry.record.attempts,
+      },
       "storing a delivery outcome failed; the event will be delivered again",
     );
     if (queue.entries[0] === entry)
       entry.record = {
         ...entry.record,
-        nextAttemptAt: Date.now() + this.#trigger.retry.initialDelayMs,
+        nextAttemptAt: Math.max(
+          entry.record.nextAttemptAt,
+          Date.now() + this.#trigger.retry.initialDelayMs,
+        ),
       };
   }
 
@@ -237,12 +251,6 @@ export class DeliveryAttempts {
     outcome: Extract<ActionOutcome, { ok: false }>,
   ): Promise<void> {
     const metrics = this.#context.metrics;
-    const record: PendingDelivery = {
-      ...entry.record,
-      firstAttemptAt:
-        entry.record.firstAttemptAt ??
-        new Date(performance.timeOrigin + started).toISOString(),
-    };
     metrics.failures.inc({
       trigger: this.#name,
       status: outcome.status === undefined ? "none" : String(outcome.status),
@@ -253,6 +261,13 @@ export class DeliveryAttempts {
       message: outcome.message,
       retryable: outcome.retryable,
     };
+    if (entry.storing !== undefined) await entry.storing.catch(() => undefined);
+    const record: PendingDelivery = {
+      ...entry.record,
+      firstAttemptAt:
+        entry.record.firstAttemptAt ??
+        new Date(performance.timeOrigin + started).toISOString(),
+    };
     const fields = {
       trigger: this.#name,
       ...ids(record),
@@ -260,7 +275,6 @@ export class DeliveryAttempts {
       status: outcome.status,
       error: outcome.message,
     };
-    if (entry.storing !== undefined) await entry.storing.catch(() => undefined);
 
     if (outcome.retryable && attempt < this.#trigger.retry.maxAttempts) {
       const delayMs = retryDelay(
@@ -274,15 +288,19 @@ export class DeliveryAttempts {
         attempts: attempt,
         nextAttemptAt: Date.now() + delayMs,
         lastError,
+        order: this.#pending.orderOf(record),
       };
+      // Counted in memory before the write, so a failing write cannot make the event retry forever.
+      entry.record = updated;
       // The failing event and everything queued behind it for the same object are stored, so they stop holding back the position.
+      const storing = this.#state.set(updated.key, updated).then(() => {
+        entry.stored = true;
+        this.#pending.markDurable(entry);
+      });
       await Promise.all([
-        this.#state.set(updated.key, updated),
+        storing,
         this.#pending.storeEntries(queue.entries.slice(1)),
       ]);
-      entry.record = updated;
-      entry.stored = true;
-      this.#pending.markDurable(entry);
       this.#counters.retryScheduled();
       this.#context.failureLog.log(
         "warn",
@@ -295,7 +313,18 @@ export class DeliveryAttempts {
       const deadLetters = this.#context.deadLetters;
       const dead = deadLetters.build(record, reason, attempt, lastError);
       await deadLetters.store(dead);
-      if (entry.stored) await this.#state.delete(record.key);
+      // Once the dead letter is stored the event leaves the queue, even if the delete fails: the next load drops the record.
+      if (entry.stored)
+        await this.#state
+          .delete(record.key)
+          .catch((error: unknown) =>
+            this.#context.failureLog.log(
+              "error",
+              "pending-delete",
+              { ...fields, err: error, deadLetter: dead.id },
+              "deleting the pending record of a dead letter failed; the next start drops it",
+            ),
+          );
       this.#queues.removeHead(queue, record);
       this.#pending.markDurable(entry);
       deadLetters.added(reason);

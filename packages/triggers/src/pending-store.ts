@@ -45,6 +45,8 @@ export class PendingStore {
   #positionChain: Promise<unknown> = Promise.resolve();
   #storeTimer: NodeJS.Timeout | undefined;
   #stopping = false;
+  /** The next `order` given to a record that is stored for the first time. */
+  #nextOrder = 0;
 
   constructor(context: PendingStoreContext) {
     this.#context = context;
@@ -88,6 +90,73 @@ export class PendingStore {
     }
     this.#storedPosition = this.#nextSeq;
     await host.changes.checkpoint(this.#context.checkpointName, this.#nextSeq);
+  }
+
+  /**
+   * Loads the stored pending records in queue order, and drops those for
+   * which `isReplaced` says a dead letter already exists. Records with an
+   * `order` come first, by order. Records of the previous format have none
+   * and follow in key order. Each gets the next order and is written back,
+   * one at a time, so a crash midway leaves the written ones first.
+   * `minOrder` is the highest order a stored dead letter refers to, so no
+   * new record reuses it.
+   */
+  async loadRecords(
+    isReplaced: (record: PendingDelivery) => boolean,
+    minOrder: number,
+  ): Promise<PendingDelivery[]> {
+    const ordered: PendingDelivery[] = [];
+    const unordered: PendingDelivery[] = [];
+    let maxOrder = minOrder;
+    for (const { value } of await this.#state.list<PendingDelivery>(
+      this.#keys.pendingPrefix,
+    )) {
+      if (isReplaced(value)) {
+        await this.#dropReplaced(value);
+        continue;
+      }
+      if (value.order === undefined) unordered.push(value);
+      else {
+        ordered.push(value);
+        maxOrder = Math.max(maxOrder, value.order);
+      }
+    }
+    ordered.sort((a, b) => a.order! - b.order!);
+    this.#nextOrder = maxOrder + 1;
+    for (const record of unordered) {
+      record.order = this.#nextOrder++;
+      await this.#state.set(record.key, record);
+    }
+    return [...ordered, ...unordered];
+  }
+
+  /** Deletes a pending record whose dead letter is stored; a failure is logged and the record stays out of the queue. */
+  async #dropReplaced(record: PendingDelivery): Promise<void> {
+    const fields = {
+      trigger: this.#context.trigger.name,
+      class: record.event.class,
+      objectId: record.event.id,
+      seq: record.event.seq,
+      deliveryId: record.deliveryId,
+    };
+    try {
+      await this.#state.delete(record.key);
+      this.#context.logger.info(
+        fields,
+        "dropped a pending record whose dead letter is already stored",
+      );
+    } catch (error) {
+      this.#context.logger.warn(
+        { ...fields, err: error },
+        "deleting a pending record whose dead letter is already stored failed; it is skipped and deleted at a later start",
+      );
+    }
+  }
+
+  /** Returns the record's `order`, giving it the next one if it has none; call before the record's first write. */
+  orderOf(record: PendingDelivery): number {
+    record.order ??= this.#nextOrder++;
+    return record.order;
   }
 
   /** Starts the periodic check that stores events waiting longer than {@link STORE_AFTER_MS}. */
@@ -173,6 +242,7 @@ export class PendingStore {
   #storeEntry(entry: QueueEntry): Promise<void> {
     if (entry.stored) return Promise.resolve();
     if (entry.storing !== undefined) return entry.storing;
+    this.orderOf(entry.record);
     const storing = this.#state.set(entry.record.key, entry.record).then(
       () => {
         entry.stored = true;
@@ -198,6 +268,7 @@ export class PendingStore {
   async storeAndEnqueue(record: PendingDelivery): Promise<void> {
     const objectKey = objectKeyOf(record.event);
     await this.#storeQueue(objectKey);
+    this.orderOf(record);
     await this.#state.set(record.key, record);
     this.#context.queues.enqueue(storedEntry(record), objectKey);
   }

@@ -12,7 +12,7 @@ export interface AttemptError {
 
 /** An event a trigger still has to deliver: queued, in flight or waiting for a retry. Stored in plugin state. */
 export interface PendingDelivery {
-  /** The record's state key; keys sort in delivery order. */
+  /** The record's state key. It sorts by seq, which is the delivery order only until a replay; `order` keeps the queue order. */
   key: string;
   /** Stable across retries and redeliveries; the webhook action sends it as `webhook-id`. */
   deliveryId: string;
@@ -25,6 +25,13 @@ export interface PendingDelivery {
   /** ISO-8601 time of the first attempt, once one was made. */
   firstAttemptAt?: string;
   lastError?: AttemptError;
+  /**
+   * Position in the trigger's queue order: a per-trigger counter given when
+   * the record is first stored, so a restart rebuilds each object's queue
+   * in the order it had, which the seq in the key does not give after a
+   * replay. Records written before this field existed have none.
+   */
+  order?: number;
 }
 
 /** Why a delivery ended in the dead letters. */
@@ -43,6 +50,9 @@ export interface DeadLetter {
   /** ISO-8601 time the delivery was given up. */
   failedAt: string;
   lastError: AttemptError;
+  /** Key and order of the pending record this dead letter replaces, so a restart can drop that record if deleting it failed. */
+  pendingKey?: string;
+  pendingOrder?: number;
 }
 
 /** A trigger's stored on/off state, changed through the API or by auto-disable. */
@@ -87,8 +97,8 @@ export class TriggerKeys {
   /**
    * Key of a manual delivery or redelivery queued after every event up to
    * `afterSeq`: it sorts after `pending(afterSeq)` and before
-   * `pending(afterSeq + 1)`, so a restart rebuilds each object's queue in
-   * the same order.
+   * `pending(afterSeq + 1)`. Records of the previous format, which have no
+   * `order`, load in this key order.
    */
   pendingAfter(afterSeq: number, suffix: string): string {
     return `${this.pending(afterSeq)}/${suffix}`;

@@ -133,7 +133,13 @@ export class TriggerOperations {
   }
 
   /** Moves a dead letter back into the queue with a fresh run of attempts and its original delivery id. */
-  async redeliver(deadLetterId: string): Promise<QueuedDelivery> {
+  redeliver(deadLetterId: string): Promise<QueuedDelivery> {
+    return this.#context.deadLetters.exclusive(deadLetterId, () =>
+      this.#redeliver(deadLetterId),
+    );
+  }
+
+  async #redeliver(deadLetterId: string): Promise<QueuedDelivery> {
     const { trigger, keys, pending, deadLetters } = this.#context;
     const name = trigger.name;
     const dead = await deadLetters.get(deadLetterId);

@@ -197,13 +197,19 @@ export class TriggerRunner implements PoolMember {
     await this.#enabledState.load();
     await this.#pending.loadPosition();
 
-    for (const { value } of await this.#state.list<PendingDelivery>(
-      this.#keys.pendingPrefix,
-    )) {
-      this.#queues.enqueue(storedEntry(value));
-      this.#reader.cover(objectKeyOf(value.event), this.#keys.seqOf(value.key));
-    }
     await this.#deadLetters.load();
+    const records = await this.#pending.loadRecords(
+      (record) => this.#deadLetters.replaces(record),
+      this.#deadLetters.maxPendingOrder,
+    );
+    this.#deadLetters.loaded();
+    for (const record of records) {
+      this.#queues.enqueue(storedEntry(record));
+      this.#reader.cover(
+        objectKeyOf(record.event),
+        this.#keys.seqOf(record.key),
+      );
+    }
     this.#loaded = true;
 
     this.#logger.info(

@@ -250,3 +250,43 @@ export function fakeResolver(table: Record<string, string[]>): ResolveHost {
     }));
   };
 }
+
+/**
+ * A memory store whose plugin-state calls can be made to fail or to wait,
+ * like a database that is down or slow. `failSet` and `failDelete` pick the
+ * keys whose writes throw; `stateLatencyMs` delays every state call, so
+ * concurrent API requests interleave as they would against a real database.
+ */
+export class FaultyStore extends MemoryStore {
+  failSet: (key: string) => boolean = () => false;
+  failDelete: (key: string) => boolean = () => false;
+  stateLatencyMs = 0;
+
+  override async stateGet(plugin: string, key: string): Promise<unknown> {
+    await this.#wait();
+    return super.stateGet(plugin, key);
+  }
+
+  override async stateSet(
+    plugin: string,
+    key: string,
+    value: unknown,
+  ): Promise<void> {
+    await this.#wait();
+    if (this.failSet(key))
+      throw new Error(`test store: write of ${key} failed`);
+    return super.stateSet(plugin, key, value);
+  }
+
+  override async stateDelete(plugin: string, key: string): Promise<void> {
+    await this.#wait();
+    if (this.failDelete(key))
+      throw new Error(`test store: delete of ${key} failed`);
+    return super.stateDelete(plugin, key);
+  }
+
+  async #wait(): Promise<void> {
+    if (this.stateLatencyMs > 0)
+      await new Promise((resolve) => setTimeout(resolve, this.stateLatencyMs));
+  }
+}
