@@ -476,10 +476,13 @@ export class SubscriptionManager {
   }
 
   /**
-   * Reads the feed from `fromSeq` and dispatches it in batches. After the
-   * first new event, the reader waits for the rest of the current
-   * event-loop turn (`setImmediate`), so the writes committed in that turn
-   * are dispatched together and each socket gets one write per batch.
+   * Reads the feed from `fromSeq` and dispatches it in batches. When a batch
+   * reaches the last committed seq, the reader waits for the rest of the
+   * current event-loop turn (`setImmediate`), so the writes committed in
+   * that turn are dispatched together and each socket gets one write per
+   * batch. A reader that is behind dispatches at once: waiting a turn per
+   * batch would let a backlog, such as the one a bulk load leaves, delay
+   * every later change.
    */
   async #dispatchFrom(fromSeq: number, signal: AbortSignal): Promise<void> {
     const feed = this.#host.changes;
@@ -491,8 +494,10 @@ export class SubscriptionManager {
         if (step.done) return;
         let events = step.value;
 
-        await new Promise((resolve) => setImmediate(resolve));
-        if (signal.aborted) return;
+        if (feed.lastSeq() === events[events.length - 1].seq) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (signal.aborted) return;
+        }
         while (
           events.length < MAX_DISPATCH_BATCH &&
           feed.lastSeq() > events[events.length - 1].seq &&
