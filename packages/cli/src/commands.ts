@@ -39,6 +39,26 @@ async function load(
   }
 }
 
+/**
+ * Registers the config's plugins on a host that is never started. A plugin
+ * that rejects its settings in `register` gets the same report as a schema
+ * problem, with exit code 1, instead of a stack trace.
+ */
+async function register(
+  config: LoadedConfig,
+  io: CommandIO,
+): Promise<Awaited<ReturnType<typeof createHostFromConfig>> | number> {
+  try {
+    return await createHostFromConfig(config, {
+      logger: createLogger({ level: "silent" }),
+    });
+  } catch (error) {
+    if (!isWeftError(error)) throw error;
+    io.err(`${config.file}: ${error.code}: ${error.message}\n`);
+    return ExitCode.CONFIG_INVALID;
+  }
+}
+
 /** `weft validate`: prints every problem of the config and exits 1, or confirms it. */
 export async function validateCommand(
   file: string,
@@ -48,9 +68,8 @@ export async function validateCommand(
   if (typeof config === "number") return config;
 
   // Vectorizers come from plugins, so only a registered host can tell whether each class's exists.
-  const host = await createHostFromConfig(config, {
-    logger: createLogger({ level: "silent" }),
-  });
+  const host = await register(config, io);
+  if (typeof host === "number") return host;
   const missing = config.classes.flatMap((definition, i) =>
     definition.vectorizer &&
     !host.capabilities.hasVectorizer(definition.vectorizer.use)
@@ -88,9 +107,8 @@ export async function pluginsCommand(
   const config = await load(file, io);
   if (typeof config === "number") return config;
 
-  const host = await createHostFromConfig(config, {
-    logger: createLogger({ level: "silent" }),
-  });
+  const host = await register(config, io);
+  if (typeof host === "number") return host;
   const plugins = host.plugins;
   if (json) {
     io.out(`${JSON.stringify(plugins, null, 2)}\n`);
@@ -141,8 +159,12 @@ export async function startCommand(
     return await exited;
   } catch (error) {
     logger.error({ err: error }, "host failed");
+    const hint =
+      (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+        ? `; another process listens on that address: stop it, or set server.port in ${config.file} (or --port) to a free port`
+        : "";
     io.err(
-      `${isWeftError(error) ? `${error.code}: ` : ""}${(error as Error).message}\n`,
+      `${isWeftError(error) ? `${error.code}: ` : ""}${(error as Error).message}${hint}\n`,
     );
     return ExitCode.RUNTIME;
   }

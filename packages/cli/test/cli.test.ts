@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +73,37 @@ t.test("validate reports a vectorizer nobody provides", async (t) => {
     result.err,
     /classes\[0\]\.vectorizer\.use: no vectorizer named "nope".*\[WEFT_ERR_CAPABILITY_NOT_FOUND\]/,
   );
+});
+
+t.test("validate reports a plugin's register error", async (t) => {
+  const file = await configFile(
+    t,
+    `store: { use: memory }\nplugins: [{ use: ./rejecting-plugin.js }]\n`,
+  );
+  // The plugin imports core by URL, because the config's temp folder has no node_modules.
+  await writeFile(
+    join(file, "..", "rejecting-plugin.js"),
+    `import { Type, WeftError, definePlugin } from ${JSON.stringify(import.meta.resolve("@weft/core"))};
+export default definePlugin({
+  name: "rejecting",
+  version: "1.0.0",
+  configSchema: Type.Object({}),
+  register() {
+    throw new WeftError("WEFT_ERR_EXAMPLE_INVALID", "trigger names class Prodcut, which is not configured");
+  },
+});
+`,
+  );
+
+  for (const command of ["validate", "plugins"]) {
+    const result = await run([command, "-c", file]);
+    t.equal(result.code, ExitCode.CONFIG_INVALID, command);
+    t.match(
+      result.err,
+      /WEFT_ERR_PLUGIN_REGISTER: plugin rejecting failed to register: trigger names class Prodcut/,
+      command,
+    );
+  }
 });
 
 t.test("validate of a missing file exits 1 with the path", async (t) => {
@@ -167,4 +199,30 @@ t.test("start with a bad config exits 1", async (t) => {
   );
   t.equal(code, ExitCode.CONFIG_INVALID);
   t.match(err, /plugins\[0\]\.use/);
+});
+
+t.test("start on a busy port says how to fix it", async (t) => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => new Promise((resolve) => busy.close(resolve)));
+  const port = (busy.address() as AddressInfo).port;
+  const file = await configFile(
+    t,
+    `store: { use: memory }\nserver: { host: 127.0.0.1 }\n`,
+  );
+
+  const child = spawn(
+    process.execPath,
+    [bin, "start", "-c", file, "--port", String(port)],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let err = "";
+  child.stderr.on("data", (chunk: Buffer) => (err += chunk));
+  const code = await new Promise<number | null>((resolve) =>
+    child.once("exit", resolve),
+  );
+
+  t.equal(code, ExitCode.RUNTIME);
+  t.match(err, /EADDRINUSE/);
+  t.match(err, /set server\.port in .*weft\.yaml \(or --port\) to a free port/);
 });

@@ -45,6 +45,19 @@ const product =
 const badConfigs: Array<[string, string, string, string, NodeJS.ProcessEnv?]> =
   [
     [
+      "API keys variable of blanks",
+      `${store}auth: { apiKeys: "\${KEYS}" }`,
+      "auth.apiKeys",
+      ErrorCode.CONFIG_INVALID,
+      { KEYS: " , " },
+    ],
+    [
+      "API key list of blanks",
+      `${store}auth: { apiKeys: ["", " "] }`,
+      "auth.apiKeys",
+      ErrorCode.CONFIG_INVALID,
+    ],
+    [
       "batchSize not an integer",
       `${store}plugins: [{ use: ./plugins/plugin-a.js, batchSize: abc }]`,
       "plugins[0].batchSize",
@@ -412,4 +425,17 @@ t.test("a bad duration has the duration code", async (t) => {
   const [problem] = await problemsOf(dir, `${store}shutdownTimeout: 2w`);
   t.equal(problem.code, ErrorCode.CONFIG_DURATION);
   t.match(problem.message, /1d/);
+});
+
+t.test("API keys split and trim", async (t) => {
+  const dir = await configDir(t);
+  const file = await writeConfig(dir, `${store}auth: { apiKeys: "\${KEYS}" }`);
+  const config = await loadConfig(file, { env: { KEYS: " a, b ,," } });
+  t.same(config.apiKeys, ["a", "b"]);
+
+  const open = await loadConfig(
+    await writeConfig(dir, `${store}auth: { apiKeys: [] }`, "open.yaml"),
+    { env: {} },
+  );
+  t.same(open.apiKeys, [], "an empty list means no keys");
 });

@@ -469,3 +469,17 @@ t.test("oversize request line gets 431", async (t) => {
     "the server keeps serving",
   );
 });
+
+t.test("ids longer than 100 characters work in paths", async (t) => {
+  const host = await startHost(t);
+  const key = "k".repeat(500);
+
+  const created = await request(host, "PUT", `/v1/objects/Product/${key}`, {
+    properties: { name: "long key" },
+  });
+  t.equal(created.status, 201);
+
+  const read = await request(host, "GET", `/v1/objects/Product/${key}`);
+  t.equal(read.status, 200);
+  t.equal(read.body.properties.name, "long key");
+});

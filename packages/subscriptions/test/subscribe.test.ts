@@ -78,6 +78,12 @@ t.test(
       {
         query: `subscription { productChanges(afterSeq: "12a") { seq } }`,
         code: SubscriptionsErrorCode.AFTER_SEQ_INVALID,
+        pattern: /must be a string of digits/,
+      },
+      {
+        query: `subscription { productChanges(afterSeq: "99999999999999999999999") { seq } }`,
+        code: SubscriptionsErrorCode.AFTER_SEQ_INVALID,
+        pattern: /is above the largest seq/,
       },
       {
         query: `subscription { changes(classes: [Nope]) { seq } }`,

@@ -137,16 +137,9 @@ export async function checkLoadedConfig(
     "startTimeout",
     problems,
   );
+  const apiKeys = parseApiKeys(host.auth?.apiKeys, problems);
   if (problems.length > 0 || !store)
     throw configError(file, withoutEchoes(problems));
-
-  const apiKeys = (
-    Array.isArray(host.auth.apiKeys)
-      ? host.auth.apiKeys
-      : host.auth.apiKeys.split(",")
-  )
-    .map((key) => key.trim())
-    .filter((key) => key.length > 0);
 
   return {
     file,
@@ -261,6 +254,33 @@ function withoutEchoes(problems: ConfigProblem[]): ConfigProblem[] {
     (problem) =>
       problem.code !== ErrorCode.CONFIG_INVALID || !missing.has(problem.path),
   );
+}
+
+/**
+ * Splits `auth.apiKeys` (a list, or one comma-separated string) into keys.
+ * A value that is given but contains only blanks is a problem rather than "no
+ * keys", because no keys turns authentication off: a variable set to a space
+ * must not open the API.
+ */
+function parseApiKeys(
+  value: string | string[] | undefined,
+  problems: ConfigProblem[],
+): string[] {
+  // The schema already reported a value of the wrong shape.
+  if (value === undefined || problems.some((p) => p.path === "auth.apiKeys"))
+    return [];
+
+  const entries = Array.isArray(value) ? value : value.split(",");
+  const keys = entries.map((key) => key.trim()).filter((key) => key.length > 0);
+  if (keys.length === 0 && (typeof value === "string" || value.length > 0)) {
+    problems.push({
+      path: "auth.apiKeys",
+      code: ErrorCode.CONFIG_INVALID,
+      message:
+        "auth.apiKeys is set but contains no key (only blanks or commas), which would turn authentication off; set at least one key, or remove auth.apiKeys to run without keys",
+    });
+  }
+  return keys;
 }
 
 function safeDuration(

@@ -62,6 +62,9 @@ export class HttpServer {
   readonly #router = FindMyWay({
     ignoreTrailingSlash: true,
     caseSensitive: true,
+    // find-my-way's default of 100 characters would turn a longer id into
+    // "no route". Node's 16 KiB limit on the request line bounds it instead.
+    maxParamLength: 16 * 1024,
     defaultRoute: (request, response) =>
       this.#noRoute(request, response as ServerResponse),
     onBadUrl: (path, request, response) =>
@@ -271,7 +274,7 @@ export class HttpServer {
       sendJson(response, 404, {
         error: {
           code: ErrorCode.HTTP_NOT_FOUND,
-          message: `no route ${request.method} ${request.url}`,
+          message: `no route ${request.method} ${shorten(request.url ?? "/")}`,
         },
       });
       return;
@@ -281,7 +284,7 @@ export class HttpServer {
     sendJson(response, 405, {
       error: {
         code: ErrorCode.HTTP_METHOD_NOT_ALLOWED,
-        message: `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}`,
+        message: `${request.method} is not allowed on ${shorten(path)}; use ${allowed.join(", ")}`,
         details: { method: request.method, allowed },
       },
     });
@@ -295,7 +298,7 @@ export class HttpServer {
     sendJson(response, 400, {
       error: {
         code: ErrorCode.HTTP_URL_INVALID,
-        message: `the path ${path} has invalid percent-encoding; encode reserved characters in ids as %XX with two hex digits (encodeURIComponent does this)`,
+        message: `the path ${shorten(path)} has invalid percent-encoding; encode reserved characters in ids as %XX with two hex digits (encodeURIComponent does this)`,
         details: { method: request.method, path },
       },
     });
@@ -325,4 +328,11 @@ export class HttpServer {
     }
     definition.handler(request, socket, head);
   }
+}
+
+/** Cuts a URL for an error message, so a 15 KB path does not come back whole. */
+function shorten(url: string): string {
+  return url.length <= 200
+    ? url
+    : `${url.slice(0, 200)}… (${url.length} characters)`;
 }

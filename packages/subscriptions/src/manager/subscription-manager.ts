@@ -671,8 +671,11 @@ function parseAfterSeq(value: unknown): number | undefined {
     typeof value === "string" && /^\d{1,16}$/.test(value) ? Number(value) : NaN;
   if (Number.isSafeInteger(seq)) return seq;
 
+  const allDigits = typeof value === "string" && /^\d+$/.test(value);
   throw rejected(
     SubscriptionsErrorCode.AFTER_SEQ_INVALID,
-    `afterSeq must be a string of digits (the seq of the last change seen), got ${JSON.stringify(value)}`,
+    allDigits
+      ? `afterSeq ${value} is above the largest seq there can be (${Number.MAX_SAFE_INTEGER}); pass the seq of the last change seen`
+      : `afterSeq must be a string of digits (the seq of the last change seen), got ${JSON.stringify(value)}`,
   );
 }
