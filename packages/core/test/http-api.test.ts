@@ -483,3 +483,29 @@ t.test("ids longer than 100 characters work in paths", async (t) => {
   t.equal(read.status, 200);
   t.equal(read.body.properties.name, "long key");
 });
+
+t.test("503 answers carry Retry-After", async (t) => {
+  const busy = definePlugin({
+    name: "busy",
+    version: "1.0.0",
+    configSchema: Type.Object({}),
+    register(host) {
+      host.route({
+        method: "GET",
+        url: "/v1/busy",
+        handler: () => {
+          throw new WeftError("WEFT_ERR_TEST_BUSY", "try again", {
+            retryable: true,
+          });
+        },
+      });
+    },
+  });
+  const host = await startHost(t, { plugins: [{ plugin: busy }] });
+
+  const response = await fetch(`${host.http!.url}/v1/busy`);
+  t.equal(response.status, 503);
+  t.equal(response.headers.get("retry-after"), "1");
+  const body = (await response.json()) as { error: { code: string } };
+  t.equal(body.error.code, "WEFT_ERR_TEST_BUSY");
+});

@@ -253,12 +253,25 @@ export class HttpServer {
       plugin: definition.plugin,
       status,
     };
-    if (status >= 500) this.#options.logger.error(log, "request failed");
+    // A 503 is an expected, retryable state (the host stops, a vectorizer is
+    // down), so it is a warning without the stack, not an error.
+    if (status === 503)
+      this.#options.logger.warn(
+        {
+          ...log,
+          err: undefined,
+          code: (error as WeftError).code,
+          reason: (error as WeftError).message,
+        },
+        "request refused for now",
+      );
+    else if (status >= 500) this.#options.logger.error(log, "request failed");
     else this.#options.logger.debug(log, "request rejected");
 
     if (response.headersSent) return void response.destroy();
     if (status === 401)
       response.setHeader("www-authenticate", 'Bearer realm="weft"');
+    if (status === 503) response.setHeader("retry-after", "1");
     // The body may not have been read; close so the client does not keep sending it.
     if (status === 413) response.setHeader("connection", "close");
     sendJson(response, status, body);
