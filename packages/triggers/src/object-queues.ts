@@ -100,12 +100,24 @@ export class ObjectQueues {
     for (const queue of this.#queues.values()) clearTimeout(queue.timer);
   }
 
-  /** Pending deliveries in key order, at most `limit`. */
+  /**
+   * Pending deliveries, at most `limit`, grouped by object: each object's in
+   * the order they will be delivered, and the objects in the key order of
+   * their first record.
+   */
   list(limit: number): PendingDelivery[] {
+    const queues = [...this.#queues.values()]
+      .filter((queue) => queue.entries.length > 0)
+      .sort((a, b) => byKey(a.entries[0].record, b.entries[0].record));
+
     const records: PendingDelivery[] = [];
-    for (const queue of this.#queues.values())
-      for (const entry of queue.entries) records.push(entry.record);
-    return records.sort(byKey).slice(0, limit);
+    for (const queue of queues) {
+      for (const entry of queue.entries) {
+        if (records.length >= limit) return records;
+        records.push(entry.record);
+      }
+    }
+    return records;
   }
 
   /** Marks a queue ready when its head is due, or sets a timer for when it will be. */

@@ -233,6 +233,13 @@ t.test("stored order survives replay and restart", async (t) => {
     id: "p1",
   });
   t.equal(invoked.status, 202);
+  const listed = (await api(first, "GET", "/v1/triggers/ordered/pending")).body
+    .pending as Array<{ event: { seq: number } }>;
+  t.same(
+    listed.map((record) => record.event.seq),
+    [2, 1, 2],
+    "the pending list shows the delivery order",
+  );
   stopped = true;
   await first.stop();
   t.equal(receiver.requests.length, 2, "nothing else was delivered");
