@@ -17,10 +17,10 @@
  * file exceeds 64 MiB (the store's default `wal.maxBytes`), and
  * `journal_size_limit` is the same size.
  *
- * A third writer, the same plain writer on a file in /dev/shm (tmpfs, so no
- * disk I/O; `:memory:` where /dev/shm does not exist), is the CPU ceiling of
- * SQLite for these rows on this machine: the difference to the plain writer on
- * disk is what the disk costs.
+ * A third writer is the same plain writer on a file in /dev/shm, a tmpfs
+ * without disk I/O (`:memory:` where /dev/shm does not exist). It is the CPU
+ * ceiling of SQLite for these rows on this machine, so its difference to the
+ * plain writer on disk is what the disk costs.
  *
  * The writers alternate batch by batch on their own files, and each round
  * reports the load average, because other work on the machine moves the

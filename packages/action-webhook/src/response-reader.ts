@@ -16,8 +16,8 @@ export interface ResponseHead {
  * async resource and a parsed header object for every response.
  * NOTE: these are undici's original handler methods (`onConnect`,
  * `onHeaders`, ...), which undici 7 marks deprecated but still calls
- * directly; the newer `onRequestStart` style costs a wrapper object and a
- * header parse per request.
+ * directly. They are used because the newer `onRequestStart` style costs a
+ * wrapper object and a header parse per request.
  */
 export class ResponseReader implements Dispatcher.DispatchHandler {
   readonly #maxBytes: number;

@@ -621,34 +621,20 @@ export class KafkaIngest {
     if (requests.length === 0 && !options.positions) return [];
 
     const started = performance.now();
-    let attempt = 0;
-    try {
-      for (;;) {
+    return this.#untilDone(
+      async () => {
         if (this.#host.writeQueue.full) await this.#waitForWriteQueue();
-        try {
-          const results = await this.#host.write(requests, options);
-          this.#metrics.batchWrite.observe(
-            { consumer: this.name },
-            (performance.now() - started) / 1000,
-          );
-          return results;
-        } catch (error) {
-          attempt += 1;
-          if (
-            !(await this.#retryAfter(
-              error,
-              attempt,
-              states,
-              epoch,
-              "writing a batch",
-            ))
-          )
-            return undefined;
-        }
-      }
-    } finally {
-      if (attempt > 0) this.#endRetry(states);
-    }
+        const results = await this.#host.write(requests, options);
+        this.#metrics.batchWrite.observe(
+          { consumer: this.name },
+          (performance.now() - started) / 1000,
+        );
+        return results;
+      },
+      states,
+      epoch,
+      "writing a batch",
+    );
   }
 
   /** Sends dead letters until the broker acknowledges them; false when given up. */
@@ -659,24 +645,37 @@ export class KafkaIngest {
   ): Promise<boolean> {
     if (letters.length === 0) return true;
 
+    const sent = await this.#untilDone(
+      async () => {
+        await this.#deadLetters.send(letters);
+        return true;
+      },
+      states,
+      epoch,
+      "sending dead letters",
+    );
+    return sent ?? false;
+  }
+
+  /**
+   * Runs `work` until it succeeds, with a backoff between failed attempts
+   * (see {@link #retryAfter}). Returns undefined when the work was given up.
+   */
+  async #untilDone<T>(
+    work: () => Promise<T>,
+    states: PartitionState[],
+    epoch: number | undefined,
+    what: string,
+  ): Promise<T | undefined> {
     let attempt = 0;
     try {
       for (;;) {
         try {
-          await this.#deadLetters.send(letters);
-          return true;
+          return await work();
         } catch (error) {
           attempt += 1;
-          if (
-            !(await this.#retryAfter(
-              error,
-              attempt,
-              states,
-              epoch,
-              "sending dead letters",
-            ))
-          )
-            return false;
+          if (!(await this.#retryAfter(error, attempt, states, epoch, what)))
+            return undefined;
         }
       }
     } finally {

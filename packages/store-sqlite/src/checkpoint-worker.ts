@@ -6,8 +6,8 @@
  *
  * A passive checkpoint takes no lock that a writer or reader waits for: it
  * copies the frames that no reader still needs and returns. The thread has no
- * event loop work of its own; it blocks in `Atomics.wait` until the store
- * counts a commit or asks it to stop (see wal-control.ts).
+ * event loop work of its own. It blocks in `Atomics.wait` until the store
+ * counts a commit or requests a stop (see wal-control.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
@@ -76,7 +76,8 @@ function run(db: Database.Database): void {
             ? result.checkpointed - previousCheckpointed
             : result.checkpointed;
         previousCheckpointed = result.checkpointed;
-        // Under load, checkpoint again as soon as the next commit arrives; otherwise at most once per interval, to spare fsyncs.
+        // A checkpoint that copied a full batch of frames means load, so the
+        // next commit triggers another. Otherwise wait one interval, to spare fsyncs.
         notBefore =
           copied >= data.busyFrames ? 0 : Date.now() + data.idleIntervalMs;
       }

@@ -108,8 +108,9 @@ export class WalCheckpointer {
   /**
    * Runs after every write on the writer connection, outside its transaction.
    * Wakes the worker, starts it once the WAL is large enough, and checkpoints
-   * on the writer when the WAL is above the limit. Never throws: the write
-   * has committed, and a failed checkpoint loses nothing.
+   * on the writer when the WAL is above the limit. It catches and logs every
+   * failure, because the write has committed and a failed checkpoint loses
+   * nothing.
    */
   afterWrite(): void {
     if (this.#closed) return;

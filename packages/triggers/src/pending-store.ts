@@ -94,7 +94,7 @@ export class PendingStore {
 
   /**
    * Loads the stored pending records in queue order, and drops those for
-   * which `isReplaced` says a dead letter already exists. Records with an
+   * which `isReplaced` finds a dead letter that already replaced them. Records with an
    * `order` come first, by order. Records of the previous format have none
    * and follow in key order. Each gets the next order and is written back,
    * one at a time, so a crash midway leaves the written ones first.

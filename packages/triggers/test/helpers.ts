@@ -254,7 +254,7 @@ export function fakeResolver(table: Record<string, string[]>): ResolveHost {
 /**
  * A memory store whose plugin-state calls can be made to fail or to wait,
  * like a database that is down or slow. `failSet` and `failDelete` pick the
- * keys whose writes throw; `stateLatencyMs` delays every state call, so
+ * keys whose writes throw. `stateLatencyMs` delays every state call, so
  * concurrent API requests interleave as they would against a real database.
  */
 export class FaultyStore extends MemoryStore {
