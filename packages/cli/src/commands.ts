@@ -59,7 +59,11 @@ async function register(
   }
 }
 
-/** `weft validate`: prints every problem of the config and exits 1, or confirms it. */
+/**
+ * `weft validate`: prints every problem of the config and exits 1, or
+ * confirms it. It registers the plugins and runs their `init` checks, but
+ * opens no store, port or connection.
+ */
 export async function validateCommand(
   file: string,
   io: CommandIO,
@@ -86,6 +90,15 @@ export async function validateCommand(
     io.err(
       `${file}: ${missing.length} problem(s)\n${formatProblems(missing)}\n`,
     );
+    return ExitCode.CONFIG_INVALID;
+  }
+
+  // Plugins make the checks that need every plugin registered (the action a trigger names, for example) in init.
+  try {
+    await host.init();
+  } catch (error) {
+    if (!isWeftError(error)) throw error;
+    io.err(`${config.file}: ${error.code}: ${error.message}\n`);
     return ExitCode.CONFIG_INVALID;
   }
 

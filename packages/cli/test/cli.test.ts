@@ -106,6 +106,36 @@ export default definePlugin({
   }
 });
 
+t.test("validate runs init checks", async (t) => {
+  const file = await configFile(
+    t,
+    `store: { use: memory }\nplugins: [{ use: ./init-checking-plugin.js }]\n`,
+  );
+  await writeFile(
+    join(file, "..", "init-checking-plugin.js"),
+    `import { Type, WeftError, definePlugin } from ${JSON.stringify(import.meta.resolve("@weft/core"))};
+export default definePlugin({
+  name: "init-checking",
+  version: "1.0.0",
+  configSchema: Type.Object({}),
+  register(host) {
+    host.hooks.init.tap(host.name, () => {
+      throw new WeftError("WEFT_ERR_EXAMPLE_INVALID", 'triggers[0].action.use: no action named "mail"');
+    });
+  },
+});
+`,
+  );
+
+  const result = await run(["validate", "-c", file]);
+  t.equal(result.code, ExitCode.CONFIG_INVALID);
+  t.match(
+    result.err,
+    /WEFT_ERR_HOOK_FAILED: plugin init-checking failed in hook init: triggers\[0\]\.action\.use: no action named "mail"/,
+  );
+  t.notMatch(result.out, /is valid/);
+});
+
 t.test("validate of a missing file exits 1 with the path", async (t) => {
   const result = await run(["validate", "-c", "/nonexistent/weft.yaml"]);
   t.equal(result.code, ExitCode.CONFIG_INVALID);

@@ -94,6 +94,8 @@ export class Host {
     disposer?: Disposer;
   }> = [];
   #phase: HostPhase = "created";
+  /** Set once the `init` taps succeeded; no plugin registers after that. */
+  #initialized = false;
   #stopPromise: Promise<void> | undefined;
 
   constructor(options: HostOptions = {}) {
@@ -198,10 +200,10 @@ export class Host {
     config: Record<string, unknown>,
     context: Partial<RegisterContext> = {},
   ): Promise<void> {
-    if (this.#phase !== "created") {
+    if (this.#phase !== "created" || this.#initialized) {
       throw new WeftError(
         ErrorCode.HOST_STATE,
-        `plugin ${plugin.name} must be registered before the host starts`,
+        `plugin ${plugin.name} must be registered before the host initializes or starts`,
         { details: { plugin: plugin.name } },
       );
     }
@@ -237,8 +239,35 @@ export class Host {
   }
 
   /**
-   * Starts the host: `init` taps, store open, vectorizer taps, HTTP listen,
-   * then each plugin's `start` taps under their own deadline.
+   * Runs the `init` taps once, without opening the store or listening: the
+   * checks that need every plugin registered, such as an action that a
+   * trigger names. `start` runs it when it has not run, and `weft validate`
+   * runs it alone, so a config that validates does not fail these checks at
+   * start.
+   */
+  async init(): Promise<void> {
+    if (this.#phase !== "created")
+      throw new WeftError(
+        ErrorCode.HOST_STATE,
+        `host cannot initialize from phase ${this.#phase}`,
+      );
+    await this.#runInit();
+  }
+
+  async #runInit(): Promise<void> {
+    if (this.#initialized) return;
+    await runTapsWithDeadline(this.hooks.init as never, {
+      hookName: "init",
+      timeoutMs: this.#startTimeout,
+      code: ErrorCode.PLUGIN_START_TIMEOUT,
+    });
+    this.#initialized = true;
+  }
+
+  /**
+   * Starts the host: `init` taps (unless {@link Host.init} ran them), store
+   * open, vectorizer taps, HTTP listen, then each plugin's `start` taps under
+   * their own deadline.
    */
   async start(): Promise<void> {
     if (this.#phase !== "created")
@@ -249,11 +278,7 @@ export class Host {
     this.#phase = "starting";
 
     try {
-      await runTapsWithDeadline(this.hooks.init as never, {
-        hookName: "init",
-        timeoutMs: this.#startTimeout,
-        code: ErrorCode.PLUGIN_START_TIMEOUT,
-      });
+      await this.#runInit();
       await this.store.open({
         classes: [...this.classes.values()],
         logger: this.logger.child({

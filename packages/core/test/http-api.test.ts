@@ -1,3 +1,4 @@
+import { Agent, get, type IncomingMessage } from "node:http";
 import t from "tap";
 import { ErrorCode, Type, WeftError, definePlugin } from "@weft/core";
 import { request, startHost } from "./helpers.js";
@@ -508,4 +509,48 @@ t.test("503 answers carry Retry-After", async (t) => {
   t.equal(response.headers.get("retry-after"), "1");
   const body = (await response.json()) as { error: { code: string } };
   t.equal(body.error.code, "WEFT_ERR_TEST_BUSY");
+});
+
+t.test("stop ends keep-alive after running requests", async (t) => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let entered!: () => void;
+  const running = new Promise<void>((resolve) => (entered = resolve));
+  const slow = definePlugin({
+    name: "slow",
+    version: "1.0.0",
+    configSchema: Type.Object({}),
+    register(host) {
+      host.route({
+        method: "GET",
+        url: "/v1/slow",
+        handler: async (context) => {
+          entered();
+          await released;
+          context.send(200, { done: true });
+        },
+      });
+    },
+  });
+  const host = await startHost(t, { plugins: [{ plugin: slow }] });
+  const agent = new Agent({ keepAlive: true });
+  t.teardown(() => agent.destroy());
+
+  const answered = new Promise<IncomingMessage>((resolve, reject) =>
+    get(`${host.http!.url}/v1/slow`, { agent }, resolve).on("error", reject),
+  );
+  await running;
+  const stopped = host.stop();
+  release();
+  const response = await answered;
+  const socketClosed = new Promise<void>((resolve) =>
+    response.socket.once("close", () => resolve()),
+  );
+  response.resume();
+
+  t.equal(response.statusCode, 200);
+  t.equal(response.headers.connection, "close");
+  await socketClosed;
+  t.pass("the server closed the connection after the response");
+  await stopped;
 });

@@ -238,6 +238,68 @@ t.test(
   },
 );
 
+t.test("init runs its taps once", async (t) => {
+  let inits = 0;
+  let opened = false;
+  const store = new MemoryStore();
+  const originalOpen = store.open.bind(store);
+  store.open = async (options) => {
+    opened = true;
+    return originalOpen(options);
+  };
+  const checker = definePlugin({
+    name: "checker",
+    version: "1.0.0",
+    configSchema: noop,
+    register(host) {
+      host.hooks.init.tap(host.name, () => {
+        inits += 1;
+      });
+    },
+  });
+  const host = newHost();
+  await host.register(storePlugin(store), {});
+  await host.register(checker, {});
+
+  await host.init();
+  t.equal(inits, 1);
+  t.equal(opened, false, "init opens no store");
+  t.equal(host.phase, "created");
+  await t.rejects(host.register(storePlugin(), {}), {
+    code: ErrorCode.HOST_STATE,
+    message: /must be registered before the host initializes or starts/,
+  });
+
+  await host.start();
+  t.teardown(() => host.stop());
+  t.equal(inits, 1, "start does not run init again");
+  t.equal(opened, true);
+  await t.rejects(host.init(), {
+    code: ErrorCode.HOST_STATE,
+    message: /cannot initialize from phase running/,
+  });
+});
+
+t.test("failing init check names plugin", async (t) => {
+  const picky = definePlugin({
+    name: "picky",
+    version: "1.0.0",
+    configSchema: noop,
+    register(host) {
+      host.hooks.init.tap(host.name, () => {
+        throw new Error('action "mail" is not provided by any plugin');
+      });
+    },
+  });
+  const host = newHost();
+  await host.register(storePlugin(), {});
+  await host.register(picky, {});
+  await t.rejects(host.init(), {
+    code: ErrorCode.HOOK_FAILED,
+    message: /plugin picky failed in hook init: action "mail" is not provided/,
+  });
+});
+
 t.test("start without a store fails clearly", async (t) => {
   const host = newHost();
   await t.rejects(host.start(), { code: ErrorCode.STORE_MISSING });

@@ -76,6 +76,10 @@ export class HttpServer {
   readonly #options: HttpServerOptions;
   readonly #server: Server;
   #inFlight = 0;
+  /** Responses of the requests running now, so a stop can end their keep-alive. */
+  readonly #running = new Set<ServerResponse>();
+  /** Set once the server stops accepting connections. */
+  #closing = false;
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: HttpServerOptions) {
@@ -166,8 +170,11 @@ export class HttpServer {
   stopAccepting(): Promise<void> {
     // close() stops listening at once, but its callback waits for every open
     // connection, upgraded WebSockets included; those close later, in closeAll.
+    this.#closing = true;
     if (this.#server.listening) this.#server.close();
     this.#server.closeIdleConnections();
+    // A client would otherwise send its next request on the kept-alive connection, and closeAll would reset it.
+    for (const response of this.#running) closeAfterResponse(response);
     return Promise.resolve();
   }
 
@@ -187,6 +194,7 @@ export class HttpServer {
     response: ServerResponse,
   ): Promise<void> {
     this.#applyCors(request, response);
+    if (this.#closing) closeAfterResponse(response);
     if (
       request.method === "OPTIONS" &&
       request.headers["access-control-request-method"]
@@ -209,6 +217,7 @@ export class HttpServer {
     params: Record<string, string | undefined>,
   ): Promise<void> {
     this.#inFlight += 1;
+    this.#running.add(response);
     const url = new URL(request.url ?? "/", "http://localhost");
     const context: RouteContext = {
       request,
@@ -233,6 +242,7 @@ export class HttpServer {
     } catch (error) {
       this.#sendError(error, request, response, definition);
     } finally {
+      this.#running.delete(response);
       this.#inFlight -= 1;
       if (this.#inFlight === 0)
         for (const wake of this.#idleWaiters.splice(0)) wake();
@@ -348,4 +358,9 @@ function shorten(url: string): string {
   return url.length <= 200
     ? url
     : `${url.slice(0, 200)}… (${url.length} characters)`;
+}
+
+/** Asks Node to close the connection after this response, unless its headers are already out. */
+function closeAfterResponse(response: ServerResponse): void {
+  if (!response.headersSent) response.setHeader("connection", "close");
 }
