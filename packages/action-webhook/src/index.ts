@@ -22,7 +22,12 @@ export {
   type ResolvedAddress,
   type SocketConnector,
 } from "./connector.js";
-export { decodeSecrets, signatureHeader, signingKeys } from "./signature.js";
+export {
+  WebhookSigner,
+  decodeSecrets,
+  signatureHeader,
+  signingKeys,
+} from "./signature.js";
 export { encodePayload, type WebhookPayload } from "./payload.js";
 export { parseRetryAfter } from "./retry-after.js";
 export { redactUrl, isSensitiveHeader } from "./redact.js";

@@ -1,4 +1,3 @@
-import type { KeyObject } from "node:crypto";
 import type {
   ActionHandler,
   ActionInvocation,
@@ -22,7 +21,7 @@ import {
 import { encodePayload } from "./payload.js";
 import { Scrubber, isSensitiveHeader, redactUrl } from "./redact.js";
 import { parseRetryAfter } from "./retry-after.js";
-import { decodeSecrets, signatureHeader, signingKeys } from "./signature.js";
+import { WebhookSigner, decodeSecrets } from "./signature.js";
 import { ResponseReader, type ResponseHead } from "./response-reader.js";
 import { userAgent } from "./version.js";
 
@@ -91,7 +90,7 @@ class WebhookAction implements ActionHandler {
    */
   readonly #baseHeaders: string[];
   readonly #keys: Buffer[];
-  readonly #signingKeys: KeyObject[];
+  readonly #signer: WebhookSigner;
   readonly #timeoutMs: number;
   readonly #agent: Agent;
   readonly #scrubber: Scrubber;
@@ -112,7 +111,7 @@ class WebhookAction implements ActionHandler {
     this.#path = `${this.#url.pathname}${this.#url.search}`;
     this.#baseHeaders = baseHeaders(checkHeaders(config.headers));
     this.#keys = decodeSecrets(config.secrets);
-    this.#signingKeys = signingKeys(this.#keys);
+    this.#signer = new WebhookSigner(this.#keys);
     this.#timeoutMs = parseDuration(config.timeout, "timeout");
     const connectTimeoutMs = parseDuration(
       config.connectTimeout,
@@ -184,33 +183,40 @@ class WebhookAction implements ActionHandler {
       "weft-attempt",
       String(invocation.attempt),
     );
-    if (this.#keys.length > 0)
+    if (this.#signer.hasKeys)
       headers.push(
         "webhook-signature",
-        signatureHeader(
-          this.#signingKeys,
-          invocation.deliveryId,
-          timestamp,
-          body,
-        ),
+        this.#signer.sign(invocation.deliveryId, timestamp, body),
       );
     // One deadline for the attempt: each hop gets the time that is left to receive its response headers.
     const deadline = now + this.#timeoutMs;
-    return this.#exchange(
-      this.#origin,
-      this.#path,
-      this.#config.method,
-      headers,
-      body,
-      this.#timeoutMs,
-    ).then(
-      (response) =>
-        response.status >= 200 && response.status < 300
-          ? { ok: true, status: response.status }
-          : this.#handleResponse(response, headers, body, signal, deadline),
-      (error: unknown) =>
-        this.#failure(requestFailure(error, signal, this.#url)),
-    );
+    // The reader settles the outcome itself, so a 2xx response costs one promise and no extra hop.
+    return new Promise((resolve) => {
+      const reader = new ResponseReader(
+        this.#config.maxResponseBytes,
+        (response) =>
+          resolve(
+            response.status >= 200 && response.status < 300
+              ? { ok: true, status: response.status }
+              : this.#handleResponse(response, headers, body, signal, deadline),
+          ),
+        (error) =>
+          resolve(this.#failure(requestFailure(error, signal, this.#url))),
+      );
+      try {
+        this.#dispatch(
+          this.#origin,
+          this.#path,
+          this.#config.method,
+          headers,
+          body,
+          this.#timeoutMs,
+          reader,
+        );
+      } catch (error) {
+        resolve(this.#failure(requestFailure(error, signal, this.#url)));
+      }
+    });
   }
 
   /**
@@ -249,19 +255,39 @@ class WebhookAction implements ActionHandler {
     headersTimeout: number,
   ): Promise<ResponseHead> {
     return new Promise((resolve, reject) => {
-      this.#agent.dispatch(
-        {
-          origin,
-          path,
-          method: method as Dispatcher.HttpMethod,
-          headers,
-          body: body ?? null,
-          headersTimeout,
-          bodyTimeout: this.#timeoutMs,
-        },
+      this.#dispatch(
+        origin,
+        path,
+        method,
+        headers,
+        body,
+        headersTimeout,
         new ResponseReader(this.#config.maxResponseBytes, resolve, reject),
       );
     });
+  }
+
+  #dispatch(
+    origin: string,
+    path: string,
+    method: string,
+    headers: string[],
+    body: Buffer | undefined,
+    headersTimeout: number,
+    reader: ResponseReader,
+  ): void {
+    this.#agent.dispatch(
+      {
+        origin,
+        path,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: body ?? null,
+        headersTimeout,
+        bodyTimeout: this.#timeoutMs,
+      },
+      reader,
+    );
   }
 
   /**

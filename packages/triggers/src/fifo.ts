@@ -25,6 +25,8 @@ export class Fifo<T> {
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const item = this.#items[this.#head];
+    // Clear the slot, so the array does not keep a removed item alive until the next compaction.
+    this.#items[this.#head] = undefined as T;
     this.#head += 1;
     // Drop the consumed prefix now and then, so memory follows the queue's size.
     if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {

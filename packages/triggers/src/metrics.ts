@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { LatencyHistogram, type LatencySeries } from "./latency-histogram.js";
 
 /** Values the gauges read from each trigger when `/metrics` is scraped. */
 export interface TriggerGaugeSource {
@@ -20,7 +21,7 @@ export class TriggerMetrics {
   readonly retries: Counter<"trigger">;
   readonly deadLetters: Counter<"trigger" | "reason">;
   readonly autoDisabled: Counter<"trigger">;
-  readonly latency: Histogram<"trigger" | "result">;
+  readonly latency: LatencyHistogram;
 
   constructor(registry: Registry, sources: () => Iterable<TriggerGaugeSource>) {
     const registers = [registry];
@@ -67,10 +68,9 @@ export class TriggerMetrics {
       labelNames: ["trigger"],
       registers,
     });
-    this.latency = new Histogram({
+    this.latency = new LatencyHistogram({
       name: "weft_trigger_delivery_duration_seconds",
       help: "Duration of one delivery attempt, by result (success or failure)",
-      labelNames: ["trigger", "result"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
@@ -123,8 +123,8 @@ export class TriggerCounters {
   readonly #deliveries: Counter.Internal;
   readonly #successes: Counter.Internal;
   readonly #retries: Counter.Internal;
-  readonly #successLatency: Histogram.Internal<"trigger" | "result">;
-  readonly #failureLatency: Histogram.Internal<"trigger" | "result">;
+  readonly #successLatency: LatencySeries;
+  readonly #failureLatency: LatencySeries;
   #unreportedDeliveries = 0;
   #unreportedSuccesses = 0;
 
@@ -132,8 +132,8 @@ export class TriggerCounters {
     this.#deliveries = metrics.deliveries.labels(trigger);
     this.#successes = metrics.successes.labels(trigger);
     this.#retries = metrics.retries.labels(trigger);
-    this.#successLatency = metrics.latency.labels(trigger, "success");
-    this.#failureLatency = metrics.latency.labels(trigger, "failure");
+    this.#successLatency = metrics.latency.series(trigger, "success");
+    this.#failureLatency = metrics.latency.series(trigger, "failure");
   }
 
   attemptStarted(): void {

@@ -47,6 +47,9 @@ export class ReadWindow {
     if (entry.durable) return false;
     entry.durable = true;
     this.#open -= 1;
+    // Drop durable entries from the front now rather than at the next position write, up to 100 ms later, so the
+    // window does not keep delivered events alive meanwhile.
+    if (this.#entries.peek() === entry) this.#dropDurableFront();
     return true;
   }
 
@@ -55,12 +58,18 @@ export class ReadWindow {
    * that is not durable, or `nextSeq` when every entry read so far is.
    */
   position(nextSeq: number): number {
+    const first = this.#dropDurableFront();
+    return first === undefined ? nextSeq : first.record.event.seq;
+  }
+
+  /** Removes durable entries from the front and returns the first entry left. */
+  #dropDurableFront(): QueueEntry | undefined {
     let first = this.#entries.peek();
     while (first !== undefined && first.durable) {
       this.#entries.shift();
       first = this.#entries.peek();
     }
-    return first === undefined ? nextSeq : first.record.event.seq;
+    return first;
   }
 
   /** Entries that are not durable yet, read at or before `cutoff` (ms since the epoch). */

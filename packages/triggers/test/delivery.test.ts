@@ -104,6 +104,15 @@ t.test("success delivers matching changes only", async (t) => {
     metrics,
     /weft_trigger_delivery_duration_seconds_count\{trigger="product-webhook",result="success"\} 2/,
   );
+  t.match(
+    metrics,
+    "# HELP weft_trigger_delivery_duration_seconds Duration of one delivery attempt, by result (success or failure)\n# TYPE weft_trigger_delivery_duration_seconds histogram\n",
+  );
+  t.match(
+    metrics,
+    /weft_trigger_delivery_duration_seconds_bucket\{le="30",trigger="product-webhook",result="success"\} 2\nweft_trigger_delivery_duration_seconds_bucket\{le="\+Inf",trigger="product-webhook",result="success"\} 2\nweft_trigger_delivery_duration_seconds_sum\{trigger="product-webhook",result="success"\} [0-9.e-]+\n/,
+    "the histogram's buckets and sum in Prometheus text format",
+  );
   t.match(metrics, /weft_trigger_enabled\{trigger="product-webhook"\} 1/);
 });
 
