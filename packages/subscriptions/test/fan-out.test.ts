@@ -185,3 +185,84 @@ t.test(
     t.equal(testHost.manager.stats().dropped, 0, "nothing was dropped");
   },
 );
+
+t.test(
+  "connections with the same operation id each get their own results",
+  async (t) => {
+    const testHost = await startHost(t);
+    const query = `subscription ($category: String!, $withPrice: Boolean!) {
+      productChanges(where: { category: { equals: $category } }) {
+        seq product { name price @include(if: $withPrice) }
+      }
+    }`;
+    const subscribers = [
+      { id: "1", category: "a", withPrice: false },
+      { id: "1", category: "a", withPrice: false },
+      { id: "1", category: "a", withPrice: true },
+      { id: "1", category: "b", withPrice: false },
+      { id: undefined, category: "a", withPrice: false },
+    ].map(({ id, category, withPrice }) => {
+      const client = connect(
+        t,
+        testHost,
+        id === undefined ? {} : { generateID: () => id },
+      );
+      return {
+        category,
+        withPrice,
+        collector: subscribe(client, query, { category, withPrice }),
+      };
+    });
+    await waitFor(
+      () => testHost.manager.subscriberCount === subscribers.length,
+      "the subscriptions",
+    );
+
+    // One batch gives the category "a" connections two results in one
+    // write; the later single writes give each connection one.
+    const products = [
+      { name: "a1", price: 1, category: "a" },
+      { name: "b1", price: 2, category: "b" },
+      { name: "a2", price: 3, category: "a" },
+    ];
+    const seqs = await testHost.write(
+      products.map((properties) => ({
+        op: "upsert" as const,
+        class: "Product",
+        properties,
+      })),
+    );
+    for (const properties of [
+      { name: "a3", price: 4, category: "a" },
+      { name: "b2", price: 5, category: "b" },
+    ]) {
+      products.push(properties);
+      seqs.push(
+        ...(await testHost.write([
+          { op: "upsert", class: "Product", properties },
+        ])),
+      );
+    }
+
+    for (const { category, withPrice, collector } of subscribers) {
+      const expected = products.flatMap((product, i) =>
+        product.category === category
+          ? [
+              {
+                seq: String(seqs[i]),
+                product: withPrice
+                  ? { name: product.name, price: product.price }
+                  : { name: product.name },
+              },
+            ]
+          : [],
+      );
+      const name = `category ${category}${withPrice ? " with price" : ""}`;
+      await waitFor(
+        () => collector.results.length === expected.length,
+        `the results of ${name}`,
+      );
+      t.same(collector.rows("productChanges"), expected, name);
+    }
+  },
+);

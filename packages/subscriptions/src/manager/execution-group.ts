@@ -1,6 +1,12 @@
-import { execute, type ExecutionResult, type GraphQLSchema } from "graphql";
+import {
+  execute,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from "graphql";
 import type { ChangeEvent, ChangeOp, Predicate } from "@weft/core";
 import { SubscriptionsErrorCode, graphQLErrorWithCode } from "../errors.js";
+import { executionDocument } from "./execution-document.js";
 import type { PreparedSubscription } from "./prepare-request.js";
 import {
   serializeResultMembers,
@@ -31,6 +37,7 @@ export class ExecutionGroup {
   members = 0;
   readonly #schema: GraphQLSchema;
   readonly #prepared: PreparedSubscription;
+  readonly #document: DocumentNode;
   readonly #onInternal: InternalErrorListener;
 
   constructor(
@@ -43,6 +50,11 @@ export class ExecutionGroup {
     this.filter = filter;
     this.#schema = schema;
     this.#prepared = prepared;
+    this.#document = executionDocument(
+      schema,
+      prepared.document,
+      prepared.operationName,
+    );
     this.#onInternal = onInternal;
   }
 
@@ -67,7 +79,7 @@ export class ExecutionGroup {
   execute(event: ChangeEvent): SerializedResult {
     const result = execute({
       schema: this.#schema,
-      document: this.#prepared.document,
+      document: this.#document,
       rootValue: event,
       variableValues: this.#prepared.variables,
       operationName: this.#prepared.operationName,

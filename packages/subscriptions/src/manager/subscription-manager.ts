@@ -576,11 +576,13 @@ export class SubscriptionManager {
 
       const payload = group.execute(event);
       this.metrics.executions += 1;
+      let deliveries = 0;
       for (const subscriber of group.live) {
         if (event.seq < subscriber.nextSeq) continue;
         subscriber.deliver(payload);
-        this.metrics.deliveries += 1;
+        deliveries += 1;
       }
+      this.metrics.deliveries += deliveries;
     }
   }
 

@@ -282,7 +282,8 @@ function subscriptionRoot(
       type: new GraphQLNonNull(types.change),
       description: `Changes of ${types.definition.name} objects. Deletes are filtered on the before image.`,
       args: { where: { type: types.where }, operations, afterSeq },
-      // The manager executes the document with the change event as root value.
+      // The manager executes the document with the change event as root
+      // value and without the optional root arguments, so none are read here.
       resolve: (event) => event,
     };
     subscriptionFields.set(types.names.changes, {
@@ -307,6 +308,7 @@ function subscriptionRoot(
       operations,
       afterSeq,
     },
+    // Executed without the optional root arguments, like the class fields.
     resolve: (event) => event,
   };
   subscriptionFields.set("changes", { kind: "all" });

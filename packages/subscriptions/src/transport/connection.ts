@@ -65,19 +65,30 @@ export class Connection {
   readonly #ws: WebSocket;
   readonly #socket: Duplex;
   readonly #context: ConnectionContext;
+  readonly #manager: SubscriptionManager;
+  /** The socket's high-water mark, fixed when the socket is created and read once. */
+  readonly #highWaterMark: number;
   readonly #operations = new Map<string, Operation>();
   readonly #initTimer: NodeJS.Timeout | undefined;
   #initReceived = false;
   #acknowledged = false;
   #awaitingPong = false;
   /** `next` frames not yet written to the socket. */
-  readonly #outbox = new FrameOutbox();
+  readonly #outbox: FrameOutbox;
   /** Set while the outbox waits for the end of the dispatch batch. */
   #awaitingBatchEnd = false;
   /** Set while {@link Connection.#flush} moves buffered results into the outbox. */
   #flushing = false;
   /** Set when {@link Connection.acceptsResults} returned false for a full outbox, so subscriber buffers need a flush. */
   #outboxWasFull = false;
+  /**
+   * Set when {@link Connection.acceptsResults} found the WebSocket open and
+   * the socket not waiting for drain. Only a socket write, an event or
+   * closing changes either. Every accepted result is written before control
+   * returns to the event loop, and each write, close and terminate clears
+   * the flag, so one dispatch batch checks the socket once per connection.
+   */
+  #socketReady = false;
   /** Set once the server decided to close; later messages are ignored. */
   #closing = false;
   #closed = false;
@@ -93,6 +104,9 @@ export class Connection {
     this.#ws = ws;
     this.#socket = socket;
     this.#context = context;
+    this.#manager = context.manager;
+    this.#highWaterMark = socket.writableHighWaterMark;
+    this.#outbox = new FrameOutbox();
 
     ws.on("close", () => this.#onClosed());
     ws.on("error", (error) =>
@@ -164,6 +178,7 @@ export class Connection {
   /** Ends the connection without a closing handshake. */
   terminate(): void {
     this.#closing = true;
+    this.#socketReady = false;
     this.#releaseAll();
     this.#outbox.clear();
     this.#ws.terminate();
@@ -175,12 +190,15 @@ export class Connection {
    * outbox must be below the socket's high-water mark.
    */
   acceptsResults(): boolean {
-    if (
-      this.#ws.readyState !== WebSocket.OPEN ||
-      this.#socket.writableNeedDrain
-    )
-      return false;
-    if (this.#outbox.bytes < this.#socket.writableHighWaterMark) return true;
+    if (!this.#socketReady) {
+      if (
+        this.#ws.readyState !== WebSocket.OPEN ||
+        this.#socket.writableNeedDrain
+      )
+        return false;
+      this.#socketReady = true;
+    }
+    if (this.#outbox.bytes < this.#highWaterMark) return true;
     this.#outboxWasFull = true;
     return false;
   }
@@ -193,14 +211,14 @@ export class Connection {
    * batch it is written at once.
    */
   sendNext(prefix: Buffer, result: SerializedResult, dropped: number): void {
-    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    if (!this.#socketReady && this.#ws.readyState !== WebSocket.OPEN) return;
     const suffix =
       dropped > 0
         ? Buffer.from(`,"extensions":{"dropped":${dropped}}}}`)
         : closingBraces;
     this.#outbox.add(prefix, result.bytes, suffix);
     if (this.#flushing) return;
-    if (this.#context.manager.inBatch) {
+    if (this.#manager.inBatch) {
       if (!this.#awaitingBatchEnd) {
         this.#awaitingBatchEnd = true;
         this.#context.onBatchWrite(this);
@@ -438,9 +456,12 @@ export class Connection {
   }
 
   #writeOutbox(): void {
+    const socketReady = this.#socketReady;
+    this.#socketReady = false;
     if (this.#outbox.bytes === 0) return;
     const frames = this.#outbox.take();
-    if (this.#ws.readyState === WebSocket.OPEN) this.#socket.write(frames);
+    if (socketReady || this.#ws.readyState === WebSocket.OPEN)
+      this.#socket.write(frames);
   }
 
   #sendError(id: string, errors: readonly GraphQLFormattedError[]): void {

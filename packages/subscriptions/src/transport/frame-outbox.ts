@@ -1,5 +1,10 @@
 import { textFrameHeaderLength, writeTextFrameHeader } from "./text-frame.js";
 
+/** Maximum parts, those of 16 messages, an outbox clears instead of truncating its array after a write. */
+const MAX_KEPT_PARTS = 48;
+/** Placeholder for cleared part slots, so the array contains only Buffers. */
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Text frames waiting for one socket write. A message is kept as its parts
  * (for a `next` message: the operation's prefix, the result serialized once
@@ -12,7 +17,10 @@ export class FrameOutbox {
    * Three parts per message, in order. Only the first `#partCount` entries
    * are waiting. After a write of one message its three parts stay as stale
    * references, because truncating the array costs more per write than the
-   * one result they keep alive. Longer arrays are truncated.
+   * one result they keep alive. After a write of up to 16 messages the later
+   * entries are cleared and the array keeps its capacity, so the next batch
+   * need not grow it again. Longer arrays are truncated, so a burst leaves
+   * no large array behind.
    */
   readonly #parts: Buffer[] = [];
   #partCount = 0;
@@ -56,7 +64,8 @@ export class FrameOutbox {
       frames.set(tail, offset);
       offset += tail.length;
     }
-    if (this.#partCount > 3) parts.length = 0;
+    if (this.#partCount > MAX_KEPT_PARTS) parts.length = 0;
+    else if (this.#partCount > 3) parts.fill(EMPTY, 3, this.#partCount);
     this.#partCount = 0;
     this.#bytes = 0;
     return frames;

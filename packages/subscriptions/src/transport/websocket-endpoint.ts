@@ -6,7 +6,7 @@ import type { PluginHost } from "@weft/core";
 import type { SubscriptionsSettings } from "../config.js";
 import type { SubscriptionManager } from "../manager/subscription-manager.js";
 import { EndpointCloseCode } from "./close-codes.js";
-import { Connection } from "./connection.js";
+import { Connection, type ConnectionContext } from "./connection.js";
 
 /** How long {@link WebSocketEndpoint.close} waits for clients to reply to the close frame. */
 const CLOSE_GRACE_MS = 1000;
@@ -24,6 +24,8 @@ export interface WebSocketEndpointOptions {
  */
 export class WebSocketEndpoint {
   readonly #options: WebSocketEndpointOptions;
+  /** Shared by every connection, so dispatching to thousands of them reads one object. */
+  readonly #connectionContext: ConnectionContext;
   readonly #server: WebSocketServer;
   readonly #connections = new Set<Connection>();
   /** Connections whose outbox waits for the end of the current dispatch batch. */
@@ -35,6 +37,11 @@ export class WebSocketEndpoint {
 
   constructor(options: WebSocketEndpointOptions) {
     this.#options = options;
+    this.#connectionContext = {
+      ...options,
+      onClosed: (closed) => this.#onClosed(closed),
+      onBatchWrite: (writer) => this.#batchWriters.push(writer),
+    };
     this.#server = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -78,11 +85,13 @@ export class WebSocketEndpoint {
     );
 
     this.#server.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new Connection(this.#nextId++, ws, socket, request, {
-        ...this.#options,
-        onClosed: (closed) => this.#onClosed(closed),
-        onBatchWrite: (writer) => this.#batchWriters.push(writer),
-      });
+      const connection = new Connection(
+        this.#nextId++,
+        ws,
+        socket,
+        request,
+        this.#connectionContext,
+      );
       // The close event fires asynchronously, also for a connection refused in its constructor.
       this.#connections.add(connection);
     });
