@@ -12,9 +12,21 @@
  *
  * Each rate is messages divided by the time from starting the consumer to
  * the last message processed, so group join time is in all three. The
- * machine is shared, so each phase also reports messages per second of CPU
- * time used by this process (user plus system), which other work on the
- * machine does not change. The broker's own CPU time is not in it.
+ * machine is shared, so each phase also reports the CPU time this process
+ * used per message (user plus system, all threads), which other work on the
+ * machine changes much less. The broker's own CPU time is not in it.
+ *
+ * A fourth phase, the SQLite ceiling, reads no Kafka. It writes the objects
+ * the source would write (the same JSON values, parsed, with the same ids)
+ * with plain better-sqlite3 into a file with the store's `objects` and
+ * `changes` tables. Each object gets one row in each table, and each batch of
+ * the source's default batch size is one transaction. The file uses WAL and
+ * synchronous FULL, as the store does with durability full. Only the
+ * transactions are timed, `JSON.stringify` of the properties included.
+ * The store does more per object (it reads the current row first) and per
+ * batch (positions, the last seq, retention), and it checkpoints the WAL
+ * from a worker thread, where this phase runs no checkpoint at all. So this
+ * rate is an upper bound for store-sqlite on this machine's disk.
  *
  * Run from the repository root (builds first). It starts a private broker,
  * or uses KAFKA_BROKERS when set:
@@ -22,9 +34,10 @@
  *
  * For profiling one phase against a broker that keeps running: produce once
  * with `--keep-topic`, then read that topic again with `--topic NAME` and
- * `--phases memory` (any of raw, memory, sqlite), for example under
+ * `--phases memory` (any of raw, memory, sqlite, ceiling), for example under
  * `node --cpu-prof`. `--messages` must match the topic's message count.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -34,10 +47,11 @@ import {
   MemoryStore,
   Type,
   definePlugin,
+  toObjectIdFromBytes,
   type ClassDefinition,
   type Plugin,
 } from "@weft/core";
-import sourceKafka from "@weft/source-kafka";
+import sourceKafka, { ConsumerSchema } from "@weft/source-kafka";
 import sqliteStore from "@weft/store-sqlite";
 import {
   brokers as sharedBrokers,
@@ -46,6 +60,7 @@ import {
   uniqueTopic,
   type Broker,
 } from "@weft/testkit";
+import Database from "better-sqlite3";
 import kafkajs from "kafkajs";
 import { pino } from "pino";
 
@@ -55,8 +70,8 @@ const { values: args } = parseArgs({
   options: {
     messages: { type: "string", default: "200000" },
     rounds: { type: "string", default: "1" },
-    // Comma-separated subset of raw, memory, sqlite, e.g. for a CPU profile of one phase.
-    phases: { type: "string", default: "raw,memory,sqlite" },
+    // Comma-separated subset of raw, memory, sqlite, ceiling, e.g. for a CPU profile of one phase.
+    phases: { type: "string", default: "raw,memory,sqlite,ceiling" },
     // An existing topic that already has the messages (from --keep-topic), so a run skips producing.
     topic: { type: "string" },
     "keep-topic": { type: "boolean", default: false },
@@ -231,6 +246,114 @@ async function source(
   return timing;
 }
 
+/** The source's default `batchSize`: the ceiling phase commits this many objects per transaction. */
+const SOURCE_BATCH_SIZE = ConsumerSchema.properties.batchSize.default as number;
+
+/** The `objects` and `changes` tables of @weft/store-sqlite's schema version 1. */
+const STORE_TABLES = `
+  CREATE TABLE objects (
+    class TEXT NOT NULL,
+    id TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    vector BLOB,
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (class, id)
+  );
+  CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY,
+    op TEXT NOT NULL,
+    class TEXT NOT NULL,
+    id TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    vector BLOB,
+    timestamp TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    tx_id TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    metadata TEXT NOT NULL
+  );
+`;
+
+/** Returns the objects the source writes for messages `start` to `end - 1`: parsed values with the ids of their keys. */
+function parsedObjects(
+  start: number,
+  end: number,
+): Array<{ id: string; properties: Record<string, unknown> }> {
+  const objects = [];
+  for (let i = start; i < end; i++) {
+    objects.push({
+      id: toObjectIdFromBytes(Buffer.from(`sku-${i}`)),
+      properties: JSON.parse(value(i)) as Record<string, unknown>,
+    });
+  }
+  return objects;
+}
+
+/**
+ * Writes every object with plain better-sqlite3 into a new file and times
+ * only the transactions. See the file header for what the phase leaves out.
+ */
+function sqliteCeiling(file: string): Timing {
+  const db = new Database(file);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    // The store checkpoints from a worker thread, so here no checkpoint runs at all and none is timed.
+    db.pragma("wal_autocheckpoint = 0");
+    db.exec(STORE_TABLES);
+    const insertObject = db.prepare(
+      "INSERT INTO objects (class, id, properties, vector, version, updated_at) VALUES (?, ?, ?, NULL, 1, ?)",
+    );
+    const insertChange = db.prepare(
+      `INSERT INTO changes (seq, op, class, id, before, after, vector, timestamp, timestamp_ms, tx_id, origin, metadata)
+       VALUES (?, 'INSERT', ?, ?, NULL, ?, NULL, ?, ?, ?, ?, ?)`,
+    );
+    const origin = JSON.stringify({ plugin: "@weft/source-kafka" });
+    let seq = 0;
+    const writeBatch = db.transaction(
+      (objects: ReturnType<typeof parsedObjects>) => {
+        const timestamp = new Date().toISOString();
+        const timestampMs = Date.parse(timestamp);
+        const txId = randomUUID();
+        for (const object of objects) {
+          const properties = JSON.stringify(object.properties);
+          insertObject.run(productClass.name, object.id, properties, timestamp);
+          seq += 1;
+          insertChange.run(
+            seq,
+            productClass.name,
+            object.id,
+            properties,
+            timestamp,
+            timestampMs,
+            txId,
+            origin,
+            "{}",
+          );
+        }
+      },
+    );
+
+    const timing: Timing = { wallMs: 0, cpuMs: 0 };
+    for (let start = 0; start < total; start += SOURCE_BATCH_SIZE) {
+      const objects = parsedObjects(
+        start,
+        Math.min(total, start + SOURCE_BATCH_SIZE),
+      );
+      const started = performance.now();
+      const startedCpu = cpuMs();
+      writeBatch.immediate(objects);
+      timing.wallMs += performance.now() - started;
+      timing.cpuMs += cpuMs() - startedCpu;
+    }
+    return timing;
+  } finally {
+    db.close();
+  }
+}
+
 function memoryStore(): { plugin: Plugin; config: Record<string, unknown> } {
   const plugin = definePlugin({
     name: "bench-memory",
@@ -254,12 +377,12 @@ function report(
   target?: string,
 ): void {
   const wall = total / (timing.wallMs / 1000);
-  const cpu = total / (timing.cpuMs / 1000);
+  const cpuMicros = (timing.cpuMs * 1000) / total;
   const ratios = base
-    ? ` | ${(wall / (total / (base.wallMs / 1000))).toFixed(2)} / ${(cpu / (total / (base.cpuMs / 1000))).toFixed(2)} of baseline`
+    ? ` | ${(wall / (total / (base.wallMs / 1000))).toFixed(2)} / ${((base.cpuMs * 1000) / total / cpuMicros).toFixed(2)} of baseline`
     : "";
   console.log(
-    `  ${label.padEnd(44)} ${format(wall).padStart(8)} msg/s wall, ${format(cpu).padStart(8)} msg/CPU-s${ratios}${target ? ` (target ${target})` : ""}`,
+    `  ${label.padEnd(46)} ${format(wall).padStart(8)} msg/s wall, ${cpuMicros.toFixed(1).padStart(5)} µs CPU/msg${ratios}${target ? ` (target ${target})` : ""}`,
   );
 }
 
@@ -295,6 +418,9 @@ try {
           config: { path: join(dir, `round-${round}.db`) },
         })
       : undefined;
+    const ceiling = phases.has("ceiling")
+      ? sqliteCeiling(join(dir, `ceiling-${round}.db`))
+      : undefined;
     console.log(`round ${round}`);
     if (raw) report("raw kafkajs eachBatch + JSON.parse (baseline)", raw);
     if (memory)
@@ -306,6 +432,8 @@ try {
       );
     if (sqlite)
       report("source into store-sqlite", sqlite, raw, ">= 25,000 msg/s");
+    if (ceiling)
+      report("sqlite ceiling: plain better-sqlite3, no Kafka", ceiling);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -79,3 +79,44 @@ t.test("retention by age", async (t) => {
   await commit(store, 2);
   t.equal(await store.firstSeq(), 2, "the older event aged out");
 });
+
+t.test("failed commit leaves nothing applied", async (t) => {
+  const store = await openStore({});
+  const existing = "00000000-0000-4000-8000-000000000001";
+  const created = "00000000-0000-4000-8000-000000000002";
+  await commit(store, 1);
+  const before = await store.get("Item", existing);
+
+  const unreadable = {};
+  Object.defineProperty(unreadable, "count", {
+    enumerable: true,
+    get() {
+      throw new Error("property getter failed");
+    },
+  });
+  const failing: CommitBatch = {
+    txId: "tx-failing",
+    mutations: [
+      { op: "upsert", class: "Item", id: existing, properties: { count: 2 } },
+      { op: "upsert", class: "Item", id: created, properties: { count: 3 } },
+      { op: "delete", class: "Item", id: existing, properties: {} },
+      { op: "upsert", class: "Other", id: created, properties: unreadable },
+    ],
+    origin: { plugin: "test" },
+    metadata: {},
+    positions: [{ source: "test", stream: "s", position: "9" }],
+    state: [],
+    timestamp: new Date().toISOString(),
+  };
+  await t.rejects(store.commit(failing), { message: "property getter failed" });
+
+  t.equal(await store.get("Item", existing), before, "existing object kept");
+  t.equal(await store.get("Item", created), undefined, "new object absent");
+  t.equal(await store.get("Other", created), undefined, "other class empty");
+  t.equal(await store.lastSeq(), 1);
+  t.same(await store.positions("test"), []);
+  t.same(
+    (await store.readChanges(1, 10)).map((event) => event.txId),
+    ["tx"],
+  );
+});

@@ -38,7 +38,12 @@ interface Entry {
   state: PartitionState;
   offset: string;
   message: KafkaMessage;
-  decoded: Decoded;
+  /**
+   * Set when the batch is written. Decoding then, not on receipt, keeps the
+   * parsed objects of queued batches off the heap until their write, so a
+   * scavenge while batches wait does not copy them.
+   */
+  decoded?: Decoded;
 }
 
 /** Dependencies of a {@link KafkaIngest}, passed by the plugin. */
@@ -485,12 +490,7 @@ export class KafkaIngest {
 
     let accepted: string | undefined;
     for (const message of messages) {
-      const entry: Entry = {
-        state,
-        offset: message.offset,
-        message,
-        decoded: this.#decoder.decode(batch.topic, message),
-      };
+      const entry: Entry = { state, offset: message.offset, message };
       const bytes = message.value?.length ?? 0;
       while (!this.#batcher.add(entry, bytes)) {
         await waitWithHeartbeat(
@@ -547,7 +547,7 @@ export class KafkaIngest {
   }
 
   async #writeBatch(live: Entry[], epoch: number): Promise<void> {
-    const batch = splitBatch(live);
+    const batch = splitBatch(live, this.#decoder);
     const streams = [...batch.positions.keys()];
     if (
       !(await this.#sendDeadLetters(
@@ -931,7 +931,7 @@ interface SplitBatch {
 }
 
 /** Splits a batch's entries into requests, decode failures, positions and counts, in one pass. */
-function splitBatch(entries: Entry[]): SplitBatch {
+function splitBatch(entries: Entry[], decoder: MessageDecoder): SplitBatch {
   const batch: SplitBatch = {
     requests: [],
     writes: [],
@@ -950,7 +950,10 @@ function splitBatch(entries: Entry[]): SplitBatch {
     }
     previous = entry;
 
-    const decoded = entry.decoded;
+    const decoded = (entry.decoded ??= decoder.decode(
+      entry.state.topic,
+      entry.message,
+    ));
     if (decoded.kind === "write") {
       batch.requests.push(decoded.request);
       batch.writes.push(entry);

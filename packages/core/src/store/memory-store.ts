@@ -4,13 +4,14 @@ import type { ClassDefinition } from "../classes/types.js";
 import { DurationSchema, parseDuration } from "../duration.js";
 import { ErrorCode, WeftError } from "../errors.js";
 import { compileFilter } from "../filter/compile-filter.js";
-import { applyMutation } from "./apply-mutation.js";
+import { applyMutation, type MutationEffect } from "./apply-mutation.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import type {
   CommitBatch,
   CommitResult,
   ListPage,
   ListQuery,
+  Mutation,
   MutationOutcome,
   Snapshot,
   SourcePosition,
@@ -81,52 +82,36 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {}
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
-    // Stage the new state of each touched object by class and id first, so a
-    // throw leaves nothing applied. A staged undefined is a delete.
-    const staged = new Map<string, Map<string, StoredObject | undefined>>();
     const outcomes: MutationOutcome[] = [];
     const events: ChangeEvent[] = [];
     let seq = this.#lastSeq;
 
-    for (const mutation of batch.mutations) {
-      let stagedOfClass = staged.get(mutation.class);
-      if (!stagedOfClass)
-        staged.set(mutation.class, (stagedOfClass = new Map()));
-      const current = stagedOfClass.has(mutation.id)
-        ? stagedOfClass.get(mutation.id)
-        : this.#objects.get(mutation.class)?.get(mutation.id);
-      const effect = applyMutation(current, mutation, batch.timestamp);
-      if (effect.op === "NOOP") {
-        outcomes.push({ id: mutation.id, op: "NOOP" });
-        continue;
-      }
+    // Mutations change the maps in place, one lookup and one set per
+    // object. A throw restores every object touched so far, so it leaves
+    // nothing applied.
+    const undo = new UndoLog();
+    try {
+      for (const mutation of batch.mutations) {
+        const objects = this.#objectsOf(mutation.class);
+        const current = objects.get(mutation.id);
+        const effect = applyMutation(current, mutation, batch.timestamp);
+        if (effect.op === "NOOP") {
+          outcomes.push({ id: mutation.id, op: "NOOP" });
+          continue;
+        }
 
-      stagedOfClass.set(mutation.id, effect.next);
-      seq += 1;
-      outcomes.push({ id: mutation.id, op: effect.op, seq });
-      events.push({
-        seq,
-        op: effect.op,
-        class: mutation.class,
-        id: mutation.id,
-        before: effect.before,
-        after: effect.after,
-        ...(effect.next?.vector ? { vector: effect.next.vector } : {}),
-        timestamp: batch.timestamp,
-        txId: batch.txId,
-        origin: batch.origin,
-        metadata: batch.metadata,
-      });
+        undo.record(objects, mutation.id, current);
+        if (effect.next) objects.set(mutation.id, effect.next);
+        else objects.delete(mutation.id);
+        seq += 1;
+        outcomes.push({ id: mutation.id, op: effect.op, seq });
+        events.push(changeEvent(batch, mutation, effect, seq));
+      }
+    } catch (error) {
+      undo.restore();
+      throw error;
     }
 
-    for (const [className, stagedOfClass] of staged) {
-      let objects = this.#objects.get(className);
-      if (!objects) this.#objects.set(className, (objects = new Map()));
-      for (const [id, object] of stagedOfClass) {
-        if (object) objects.set(id, object);
-        else objects.delete(id);
-      }
-    }
     for (const position of batch.positions)
       this.#sourcePositions(position.source).set(position.stream, {
         ...position,
@@ -246,6 +231,12 @@ export class MemoryStore implements Store {
       .map(([key, value]) => ({ key, value: structuredClone(value) }));
   }
 
+  #objectsOf(className: string): Map<string, StoredObject> {
+    let objects = this.#objects.get(className);
+    if (!objects) this.#objects.set(className, (objects = new Map()));
+    return objects;
+  }
+
   #sourcePositions(source: string): Map<string, SourcePosition> {
     let positions = this.#positions.get(source);
     if (!positions) this.#positions.set(source, (positions = new Map()));
@@ -278,6 +269,71 @@ export class MemoryStore implements Store {
     if (keepFrom > first)
       this.#log.splice(0, Math.min(keepFrom - first, this.#log.length));
   }
+}
+
+type AppliedEffect = Exclude<MutationEffect, { op: "NOOP" }>;
+
+/** The objects a commit replaced, so a failed commit can put them back. */
+class UndoLog {
+  readonly #maps: Array<Map<string, StoredObject>> = [];
+  readonly #ids: string[] = [];
+  readonly #previous: Array<StoredObject | undefined> = [];
+
+  record(
+    objects: Map<string, StoredObject>,
+    id: string,
+    previous: StoredObject | undefined,
+  ): void {
+    this.#maps.push(objects);
+    this.#ids.push(id);
+    this.#previous.push(previous);
+  }
+
+  /** Puts back the recorded objects, latest first, so an id changed twice ends at its first recorded state. */
+  restore(): void {
+    for (let i = this.#ids.length - 1; i >= 0; i--) {
+      const previous = this.#previous[i];
+      if (previous) this.#maps[i].set(this.#ids[i], previous);
+      else this.#maps[i].delete(this.#ids[i]);
+    }
+  }
+}
+
+/** Returns the change event of an applied mutation, with `vector` only when the object has one. */
+function changeEvent(
+  batch: CommitBatch,
+  mutation: Mutation,
+  effect: AppliedEffect,
+  seq: number,
+): ChangeEvent {
+  // Two literals instead of a conditional spread, which allocates a temporary object and copies it property by property.
+  const vector = effect.next?.vector;
+  return vector
+    ? {
+        seq,
+        op: effect.op,
+        class: mutation.class,
+        id: mutation.id,
+        before: effect.before,
+        after: effect.after,
+        vector,
+        timestamp: batch.timestamp,
+        txId: batch.txId,
+        origin: batch.origin,
+        metadata: batch.metadata,
+      }
+    : {
+        seq,
+        op: effect.op,
+        class: mutation.class,
+        id: mutation.id,
+        before: effect.before,
+        after: effect.after,
+        timestamp: batch.timestamp,
+        txId: batch.txId,
+        origin: batch.origin,
+        metadata: batch.metadata,
+      };
 }
 
 /** Creates the error a reader gets when retention removed the seq it asked for. */
