@@ -554,3 +554,55 @@ t.test("stop ends keep-alive after running requests", async (t) => {
   t.pass("the server closed the connection after the response");
   await stopped;
 });
+
+t.test("requests during stop get 503, not a reset", async (t) => {
+  let finishStop!: () => void;
+  const stopHeld = new Promise<void>((resolve) => (finishStop = resolve));
+  let stopping!: () => void;
+  const stopBegan = new Promise<void>((resolve) => (stopping = resolve));
+  const holdStop = definePlugin({
+    name: "hold-stop",
+    version: "1.0.0",
+    configSchema: Type.Object({}),
+    register(host) {
+      host.hooks.stop.tapPromise(host.name, async () => {
+        stopping();
+        await stopHeld;
+      });
+    },
+  });
+  const host = await startHost(t, { plugins: [{ plugin: holdStop }] });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  // The server has no URL once it stopped listening.
+  const url = `${host.http!.url}/healthz`;
+  const getHealth = () =>
+    new Promise<IncomingMessage>((resolve, reject) =>
+      get(url, { agent }, resolve).on("error", reject),
+    );
+
+  const first = await getHealth();
+  first.resume();
+  t.equal(first.statusCode, 200);
+  await new Promise((resolve) => first.once("end", resolve));
+
+  const stopped = host.stop();
+  await stopBegan;
+  const late = await getHealth();
+  const body = await new Promise<string>((resolve) => {
+    let text = "";
+    late.setEncoding("utf8");
+    late.on("data", (chunk: string) => (text += chunk));
+    late.once("end", () => resolve(text));
+  });
+  t.equal(late.statusCode, 503, "a request on the kept-alive connection");
+  t.equal(late.headers.connection, "close");
+  t.equal(late.headers["retry-after"], "1");
+  t.equal(
+    (JSON.parse(body) as { error: { code: string } }).error.code,
+    ErrorCode.HOST_STOPPING,
+  );
+
+  finishStop();
+  await stopped;
+});

@@ -5,7 +5,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { Duplex } from "node:stream";
-import type { AddressInfo } from "node:net";
+import { Server as NetServer, type AddressInfo } from "node:net";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
 import type { Logger } from "pino";
 import { ErrorCode, WeftError } from "../errors.js";
@@ -168,12 +168,12 @@ export class HttpServer {
 
   /** Stops accepting connections; in-flight requests finish. */
   stopAccepting(): Promise<void> {
-    // close() stops listening at once, but its callback waits for every open
-    // connection, upgraded WebSockets included; those close later, in closeAll.
     this.#closing = true;
-    if (this.#server.listening) this.#server.close();
-    this.#server.closeIdleConnections();
-    // A client would otherwise send its next request on the kept-alive connection, and closeAll would reset it.
+    // net.Server's close only stops listening. http.Server's close would also
+    // close idle kept-alive connections at once, which resets a request the
+    // client is sending on one. Instead such a request gets a 503 with
+    // Connection: close, and closeAll ends what is left.
+    if (this.#server.listening) NetServer.prototype.close.call(this.#server);
     for (const response of this.#running) closeAfterResponse(response);
     return Promise.resolve();
   }
@@ -194,7 +194,7 @@ export class HttpServer {
     response: ServerResponse,
   ): Promise<void> {
     this.#applyCors(request, response);
-    if (this.#closing) closeAfterResponse(response);
+    if (this.#closing) return this.#refuseWhileStopping(request, response);
     if (
       request.method === "OPTIONS" &&
       request.headers["access-control-request-method"]
@@ -249,18 +249,36 @@ export class HttpServer {
     }
   }
 
+  /** Rejects a request that arrived after the stop began with 503, and closes the connection after it. */
+  #refuseWhileStopping(
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): void {
+    closeAfterResponse(response);
+    request.resume();
+    this.#sendError(
+      new WeftError(
+        ErrorCode.HOST_STOPPING,
+        "host is stopping and accepts no more requests; retry against a running host",
+        { retryable: true },
+      ),
+      request,
+      response,
+    );
+  }
+
   #sendError(
     error: unknown,
     request: IncomingMessage,
     response: ServerResponse,
-    definition: RouteDefinition,
+    definition?: RouteDefinition,
   ): void {
     const { status, body } = errorResponse(error);
     const log = {
       err: error,
       method: request.method,
       url: request.url,
-      plugin: definition.plugin,
+      plugin: definition?.plugin,
       status,
     };
     // A 503 is an expected, retryable state (the host stops, a vectorizer is
