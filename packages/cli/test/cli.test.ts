@@ -22,6 +22,30 @@ async function configFile(
   return file;
 }
 
+/**
+ * Writes a plugin module named `fileName` next to the config `file`, with
+ * `register` as the source of its register method. It imports core by URL,
+ * because the config's temp folder has no node_modules.
+ */
+async function writePlugin(
+  file: string,
+  fileName: string,
+  name: string,
+  register: string,
+): Promise<void> {
+  await writeFile(
+    join(file, "..", fileName),
+    `import { Type, WeftError, definePlugin } from ${JSON.stringify(import.meta.resolve("@weft/core"))};
+export default definePlugin({
+  name: ${JSON.stringify(name)},
+  version: "1.0.0",
+  configSchema: Type.Object({}),
+  ${register},
+});
+`,
+  );
+}
+
 async function run(argv: string[]) {
   let out = "";
   let err = "";
@@ -80,19 +104,13 @@ t.test("validate reports a plugin's register error", async (t) => {
     t,
     `store: { use: memory }\nplugins: [{ use: ./rejecting-plugin.js }]\n`,
   );
-  // The plugin imports core by URL, because the config's temp folder has no node_modules.
-  await writeFile(
-    join(file, "..", "rejecting-plugin.js"),
-    `import { Type, WeftError, definePlugin } from ${JSON.stringify(import.meta.resolve("@weft/core"))};
-export default definePlugin({
-  name: "rejecting",
-  version: "1.0.0",
-  configSchema: Type.Object({}),
-  register() {
+  await writePlugin(
+    file,
+    "rejecting-plugin.js",
+    "rejecting",
+    `register() {
     throw new WeftError("WEFT_ERR_EXAMPLE_INVALID", "trigger names class Prodcut, which is not configured");
-  },
-});
-`,
+  }`,
   );
 
   for (const command of ["validate", "plugins"]) {
@@ -111,20 +129,15 @@ t.test("validate runs init checks", async (t) => {
     t,
     `store: { use: memory }\nplugins: [{ use: ./init-checking-plugin.js }]\n`,
   );
-  await writeFile(
-    join(file, "..", "init-checking-plugin.js"),
-    `import { Type, WeftError, definePlugin } from ${JSON.stringify(import.meta.resolve("@weft/core"))};
-export default definePlugin({
-  name: "init-checking",
-  version: "1.0.0",
-  configSchema: Type.Object({}),
-  register(host) {
+  await writePlugin(
+    file,
+    "init-checking-plugin.js",
+    "init-checking",
+    `register(host) {
     host.hooks.init.tap(host.name, () => {
       throw new WeftError("WEFT_ERR_EXAMPLE_INVALID", 'triggers[0].action.use: no action named "mail"');
     });
-  },
-});
-`,
+  }`,
   );
 
   const result = await run(["validate", "-c", file]);

@@ -74,7 +74,7 @@ export class Connection {
   #acknowledged = false;
   #awaitingPong = false;
   /** `next` frames not yet written to the socket. */
-  readonly #outbox: FrameOutbox;
+  readonly #outbox = new FrameOutbox();
   /** Set while the outbox waits for the end of the dispatch batch. */
   #awaitingBatchEnd = false;
   /** Set while {@link Connection.#flush} moves buffered results into the outbox. */
@@ -106,7 +106,6 @@ export class Connection {
     this.#context = context;
     this.#manager = context.manager;
     this.#highWaterMark = socket.writableHighWaterMark;
-    this.#outbox = new FrameOutbox();
 
     ws.on("close", () => this.#onClosed());
     ws.on("error", (error) =>
