@@ -480,7 +480,7 @@ function parseEndpoint(text: string): URL {
   } catch {
     throw webhookError(
       WebhookErrorCode.CONFIG_INVALID,
-      `url ${redactUrl(text)} is not a valid URL; write an absolute http or https URL`,
+      `url ${JSON.stringify(redactUrl(text))} is not a valid URL; write an absolute http or https URL`,
       { details: { path: "url" } },
     );
   }

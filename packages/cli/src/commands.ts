@@ -9,6 +9,7 @@ import {
   loadConfig,
   type ConfigProblem,
   type LoadedConfig,
+  type WeftError,
 } from "@weft/core";
 import { ExitCode } from "./exit-codes.js";
 
@@ -21,9 +22,33 @@ export interface CommandIO {
   err: (text: string) => void;
 }
 
+/** Printed by `weft validate` after config problems, which stop it before the plugins' own checks. */
+const registerChecksNote =
+  "The plugins' register and init checks (such as the action each trigger names) run once these problems are fixed.\n";
+
+/** Printed by `weft validate` after a plugin's register error, which stops it before the init checks. */
+const initChecksNote =
+  "The plugins' init checks (such as the action each trigger names) run once this problem is fixed.\n";
+
+/**
+ * Formats an error of the host for the terminal. The host wraps a plugin's
+ * error as WEFT_ERR_PLUGIN_REGISTER or WEFT_ERR_HOOK_FAILED, so the plugin's
+ * own code, the one docs/errors.md describes, is appended in brackets.
+ */
+function describeError(error: WeftError): string {
+  const cause = error.cause;
+  const wrapped =
+    (error.code === ErrorCode.PLUGIN_REGISTER ||
+      error.code === ErrorCode.HOOK_FAILED) &&
+    isWeftError(cause);
+  const causeCode = wrapped ? ` [${cause.code}]` : "";
+  return `${error.code}: ${error.message}${causeCode}`;
+}
+
 async function load(
   file: string,
   io: CommandIO,
+  note = "",
 ): Promise<LoadedConfig | number> {
   try {
     return await loadConfig(file, { resolveFrom: [process.cwd(), cliDir] });
@@ -32,7 +57,7 @@ async function load(
     const problems = error.details.problems as ConfigProblem[] | undefined;
     io.err(
       problems
-        ? `${file}: ${problems.length} problem(s)\n${formatProblems(problems)}\n`
+        ? `${file}: ${problems.length} problem(s)\n${formatProblems(problems)}\n${note}`
         : `${error.code}: ${error.message}\n`,
     );
     return ExitCode.CONFIG_INVALID;
@@ -47,6 +72,7 @@ async function load(
 async function register(
   config: LoadedConfig,
   io: CommandIO,
+  note = "",
 ): Promise<Awaited<ReturnType<typeof createHostFromConfig>> | number> {
   try {
     return await createHostFromConfig(config, {
@@ -54,7 +80,7 @@ async function register(
     });
   } catch (error) {
     if (!isWeftError(error)) throw error;
-    io.err(`${config.file}: ${error.code}: ${error.message}\n`);
+    io.err(`${config.file}: ${describeError(error)}\n${note}`);
     return ExitCode.CONFIG_INVALID;
   }
 }
@@ -68,11 +94,11 @@ export async function validateCommand(
   file: string,
   io: CommandIO,
 ): Promise<number> {
-  const config = await load(file, io);
+  const config = await load(file, io, registerChecksNote);
   if (typeof config === "number") return config;
 
   // Vectorizers come from plugins, so only a registered host can tell whether each class's exists.
-  const host = await register(config, io);
+  const host = await register(config, io, initChecksNote);
   if (typeof host === "number") return host;
   const missing = config.classes.flatMap((definition, i) =>
     definition.vectorizer &&
@@ -86,21 +112,24 @@ export async function validateCommand(
         ]
       : [],
   );
-  if (missing.length > 0) {
-    io.err(
-      `${file}: ${missing.length} problem(s)\n${formatProblems(missing)}\n`,
-    );
-    return ExitCode.CONFIG_INVALID;
-  }
 
-  // Plugins make the checks that need every plugin registered (the action a trigger names, for example) in init.
+  // Plugins make the checks that need every plugin registered (the action a
+  // trigger names, for example) in init. A missing vectorizer does not affect
+  // them, so both are reported in one run.
+  let initError: WeftError | undefined;
   try {
     await host.init();
   } catch (error) {
     if (!isWeftError(error)) throw error;
-    io.err(`${config.file}: ${error.code}: ${error.message}\n`);
-    return ExitCode.CONFIG_INVALID;
+    initError = error;
   }
+
+  if (missing.length > 0)
+    io.err(
+      `${file}: ${missing.length} problem(s)\n${formatProblems(missing)}\n`,
+    );
+  if (initError) io.err(`${config.file}: ${describeError(initError)}\n`);
+  if (missing.length > 0 || initError) return ExitCode.CONFIG_INVALID;
 
   const names = [config.store, ...config.plugins]
     .map((loaded) => loaded.plugin.name)
@@ -177,7 +206,7 @@ export async function startCommand(
         ? `; another process listens on that address: stop it, or set server.port in ${config.file} (or --port) to a free port`
         : "";
     io.err(
-      `${isWeftError(error) ? `${error.code}: ` : ""}${(error as Error).message}${hint}\n`,
+      `${isWeftError(error) ? describeError(error) : (error as Error).message}${hint}\n`,
     );
     return ExitCode.RUNTIME;
   }

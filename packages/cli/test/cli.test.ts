@@ -84,6 +84,10 @@ t.test("validate prints every problem and exits 1", async (t) => {
     /plugins\[0\]\.use: plugin "nope-plugin" not found.*\[WEFT_ERR_PLUGIN_NOT_FOUND\]/,
   );
   t.match(result.err, /shutdownTimeout: expected duration/);
+  t.match(
+    result.err,
+    /register and init checks \(.*\) run once these problems are fixed/,
+  );
 });
 
 t.test("validate reports a vectorizer nobody provides", async (t) => {
@@ -121,15 +125,20 @@ t.test("validate reports a plugin's register error", async (t) => {
       /WEFT_ERR_PLUGIN_REGISTER: plugin rejecting failed to register: trigger names class Prodcut/,
       command,
     );
+    t.match(
+      result.err,
+      /which is not configured \[WEFT_ERR_EXAMPLE_INVALID\]/,
+      `${command} names the plugin's own code`,
+    );
   }
+
+  const validated = await run(["validate", "-c", file]);
+  t.match(validated.err, /init checks \(.*\) run once this problem is fixed/);
 });
 
-t.test("validate runs init checks", async (t) => {
-  const file = await configFile(
-    t,
-    `store: { use: memory }\nplugins: [{ use: ./init-checking-plugin.js }]\n`,
-  );
-  await writePlugin(
+/** Writes a plugin next to `file` whose init check rejects the action a trigger names. */
+function writeInitCheckingPlugin(file: string): Promise<void> {
+  return writePlugin(
     file,
     "init-checking-plugin.js",
     "init-checking",
@@ -139,6 +148,33 @@ t.test("validate runs init checks", async (t) => {
     });
   }`,
   );
+}
+
+t.test("validate reports vectorizer and init problems together", async (t) => {
+  const file = await configFile(
+    t,
+    `store: { use: memory }\nclasses: [{ name: Doc, properties: [{ name: title, type: text }], vectorizer: { use: nope, fields: [title] } }]\nplugins: [{ use: ./init-checking-plugin.js }]\n`,
+  );
+  await writeInitCheckingPlugin(file);
+
+  const result = await run(["validate", "-c", file]);
+  t.equal(result.code, ExitCode.CONFIG_INVALID);
+  t.match(
+    result.err,
+    /classes\[0\]\.vectorizer\.use: no vectorizer named "nope"/,
+  );
+  t.match(
+    result.err,
+    /triggers\[0\]\.action\.use: no action named "mail" \[WEFT_ERR_EXAMPLE_INVALID\]/,
+  );
+});
+
+t.test("validate runs init checks", async (t) => {
+  const file = await configFile(
+    t,
+    `store: { use: memory }\nplugins: [{ use: ./init-checking-plugin.js }]\n`,
+  );
+  await writeInitCheckingPlugin(file);
 
   const result = await run(["validate", "-c", file]);
   t.equal(result.code, ExitCode.CONFIG_INVALID);

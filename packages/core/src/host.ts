@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { ChangeFeed } from "./changes/change-feed.js";
 import type { ClassDefinition } from "./classes/types.js";
-import { ErrorCode, WeftError } from "./errors.js";
+import { ErrorCode, WeftError, isWeftError } from "./errors.js";
 import { compileChangeFilter } from "./filter/change-filter.js";
 import { compileFilter } from "./filter/compile-filter.js";
 import {
@@ -231,7 +231,10 @@ export class Host {
         `plugin ${plugin.name} failed to register: ${(error as Error).message}`,
         {
           cause: error,
-          details: { plugin: plugin.name },
+          details: {
+            plugin: plugin.name,
+            ...(isWeftError(error) ? { causeCode: error.code } : {}),
+          },
         },
       );
     }

@@ -76,6 +76,7 @@ export {
   type PropertyProblem,
 } from "./classes/validate-object.js";
 export {
+  MAX_WHERE_DEPTH,
   compileFilter,
   likeToRegExp,
   type Predicate,

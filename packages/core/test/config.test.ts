@@ -186,6 +186,24 @@ const badConfigs: Array<[string, string, string, string, NodeJS.ProcessEnv?]> =
     ],
   ];
 
+/** `@weft/core` as a module specifier that a package outside the workspace can import. */
+const core = JSON.stringify(import.meta.resolve("@weft/core"));
+
+/** Writes an ES module package `name` with `source` as its main file into `root`/node_modules. */
+async function writePackage(
+  root: string,
+  name: string,
+  source: string,
+): Promise<void> {
+  const folder = join(root, "node_modules", ...name.split("/"));
+  await mkdir(folder, { recursive: true });
+  await writeFile(
+    join(folder, "package.json"),
+    JSON.stringify({ name, type: "module", main: "index.js" }),
+  );
+  await writeFile(join(folder, "index.js"), source);
+}
+
 for (const [name, text, path, code, env] of badConfigs) {
   t.test(`bad config: ${name}`, async (t) => {
     const dir = await configDir(t);
@@ -370,19 +388,9 @@ t.test(
 
 t.test("default store is store-sqlite when it is installed", async (t) => {
   const dir = await configDir(t);
-  const fake = join(dir, "node_modules", "@weft", "store-sqlite");
-  await mkdir(fake, { recursive: true });
-  await writeFile(
-    join(fake, "package.json"),
-    JSON.stringify({
-      name: "@weft/store-sqlite",
-      type: "module",
-      main: "index.js",
-    }),
-  );
-  const core = JSON.stringify(import.meta.resolve("@weft/core"));
-  await writeFile(
-    join(fake, "index.js"),
+  await writePackage(
+    dir,
+    "@weft/store-sqlite",
     `import { definePlugin, MemoryStore, Type } from ${core};
     export default definePlugin({ name: "@weft/store-sqlite", version: "0.0.0", configSchema: Type.Object({ path: Type.String() }),
       register(host) { host.provideStore(new MemoryStore()); } });`,
@@ -438,4 +446,47 @@ t.test("API keys split and trim", async (t) => {
     { env: {} },
   );
   t.same(open.apiKeys, [], "an empty list means no keys");
+});
+
+t.test("missing plugin names the folders searched", async (t) => {
+  const dir = await tempDir(t);
+  const fallback = await tempDir(t);
+  const file = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: weft-plugin-missing }]\n`,
+  );
+
+  const error = await loadConfig(file, {
+    env: {},
+    resolveFrom: [fallback],
+  }).then(
+    () => undefined,
+    (rejection: unknown) => rejection as WeftError,
+  );
+  const problem = (error?.details.problems as ConfigProblem[] | undefined)?.[0];
+  t.equal(problem?.code, ErrorCode.PLUGIN_NOT_FOUND);
+  t.match(
+    problem?.message,
+    `node_modules of ${dir}, ${fallback} or of their parent folders`,
+  );
+  t.match(problem?.message, "npm install weft-plugin-missing");
+  t.match(problem?.message, "set use: to the path of its module file");
+});
+
+t.test("plugin package resolves from a fallback folder", async (t) => {
+  const dir = await tempDir(t);
+  const fallback = await tempDir(t);
+  await writePackage(
+    fallback,
+    "weft-plugin-fallback",
+    `import { definePlugin, Type } from ${core};
+    export default definePlugin({ name: "fallback", version: "0.0.0", configSchema: Type.Object({}), register() {} });`,
+  );
+
+  const file = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: weft-plugin-fallback }]\n`,
+  );
+  const config = await loadConfig(file, { env: {}, resolveFrom: [fallback] });
+  t.equal(config.plugins[0]?.plugin.name, "fallback");
 });

@@ -1,5 +1,10 @@
 import t from "tap";
-import { compileFilter, ErrorCode, type Where } from "@weft/core";
+import {
+  MAX_WHERE_DEPTH,
+  compileFilter,
+  ErrorCode,
+  type Where,
+} from "@weft/core";
 import { productClass } from "./helpers.js";
 
 const lamp = {
@@ -113,3 +118,46 @@ for (const [name, where, path] of invalid) {
     });
   });
 }
+
+/** Wraps a clause in `levels` levels of `and` or `not`. */
+function nest(kind: "and" | "not", levels: number): Where {
+  let where: Where = { price: { gt: 1 } };
+  for (let i = 0; i < levels; i += 1)
+    where = kind === "and" ? { and: [where] } : { not: where };
+  return where;
+}
+
+t.test("nesting up to the limit compiles", async (t) => {
+  t.equal(
+    compileFilter(nest("and", MAX_WHERE_DEPTH), productClass)(lamp),
+    true,
+  );
+  t.equal(
+    compileFilter(nest("not", MAX_WHERE_DEPTH), productClass)(lamp),
+    MAX_WHERE_DEPTH % 2 === 0,
+  );
+});
+
+t.test("nesting past the limit is invalid", async (t) => {
+  t.equal(MAX_WHERE_DEPTH, 64, "the limit docs/configuration.md states");
+  for (const kind of ["and", "not"] as const) {
+    for (const levels of [MAX_WHERE_DEPTH + 1, 2000]) {
+      const error = t.throws(
+        () =>
+          compileFilter(nest(kind, levels), productClass, "plugins[1].where"),
+        {
+          code: ErrorCode.FILTER_INVALID,
+          message:
+            /nested deeper than 64 levels of and, or and not; flatten the filter/,
+        },
+        `${levels} levels of ${kind}`,
+      ) as { details?: { path?: string } };
+      const step = kind === "and" ? ".and[0]" : ".not";
+      t.equal(
+        error.details?.path,
+        `plugins[1].where${step.repeat(MAX_WHERE_DEPTH)}.${kind}`,
+        `path of ${levels} levels of ${kind}`,
+      );
+    }
+  }
+});

@@ -127,7 +127,11 @@ export class SqliteStore implements Store {
         },
       );
     }
-    const logger = context.logger.child({ store: this.kind });
+    // The host's store logger already binds `store`, and pino would print the key twice.
+    const logger =
+      "store" in context.logger.bindings()
+        ? context.logger
+        : context.logger.child({ store: this.kind });
     const writer = openWriter(file, this.#options, logger);
 
     let reader: Connection | undefined;

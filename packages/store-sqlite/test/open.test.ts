@@ -347,3 +347,37 @@ t.test("removed property keeps its stored type", async (t) => {
     "re-adding it with another type is rejected",
   );
 });
+
+t.test("log lines name the store once", async (t) => {
+  const lines: string[] = [];
+  const root = pino(
+    { level: "info" },
+    { write: (line: string) => void lines.push(line) },
+  );
+  // The host opens its store with a child logger that already binds `store`.
+  const cases = [
+    ["host logger", root.child({ component: "store", store: "sqlite" })],
+    ["plain logger", root],
+  ] as const;
+
+  for (const [name, logger] of cases) {
+    lines.length = 0;
+    const store = createSqliteStore({ path: join(tempDir(t), "weft.db") });
+    await store.open({
+      classes: [productClass],
+      logger,
+      metrics: new Registry(),
+    });
+    await store.close();
+
+    for (const message of ["opened store", "closed store"]) {
+      const line = lines.find((text) => text.includes(`"msg":"${message}"`));
+      t.ok(line, `${name}: ${message} is logged`);
+      t.equal(
+        line?.match(/"store":/g)?.length,
+        1,
+        `${name}: ${message} has one store key`,
+      );
+    }
+  }
+});

@@ -87,7 +87,8 @@ function registerSubscriptions(
     method: "POST",
     url: settings.path,
     auth: "host",
-    handler: (context) => handleQueryRequest(context, manager, settings.path),
+    handler: (context) =>
+      handleQueryRequest(context, manager, settings.path, host.logger),
   });
 
   host.hooks.start.tapPromise(host.name, async () => {

@@ -71,6 +71,8 @@ export interface StartOptions {
   /** A store to use instead of a fresh memory store. */
   store?: Store;
   classes?: ClassDefinition[];
+  /** The host's logger; silent unless WEFT_TEST_LOG sets a level. */
+  logger?: ReturnType<typeof createLogger>;
 }
 
 /** Starts a host with a store and the subscriptions plugin on a free port; stops it at teardown. */
@@ -81,7 +83,9 @@ export async function startHost(
   const host = new Host({
     classes: options.classes ?? [productClass, markerClass, articleClass],
     server: { port: 0 },
-    logger: createLogger({ level: process.env.WEFT_TEST_LOG ?? "silent" }),
+    logger:
+      options.logger ??
+      createLogger({ level: process.env.WEFT_TEST_LOG ?? "silent" }),
     apiKeys: options.apiKeys ?? [],
     processMetrics: false,
     hashDimensions: 32,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import t from "tap";
-import { createHostFromFile, isWeftError } from "@weft/core";
+import { ErrorCode, createHostFromFile, isWeftError } from "@weft/core";
 import { startWebhookReceiver } from "@weft/testkit";
 import { TriggersErrorCode, resolveTriggers } from "@weft/triggers";
 import {
@@ -82,21 +82,45 @@ t.test("unknown class fails registration", async (t) => {
     }),
     /plugins\[1\]\.triggers\[0\]\.classes: unknown class "Nope"/,
   );
-  await t.rejects(
-    startHost(t, {
+});
+
+t.test("invalid where carries the filter code", async (t) => {
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ price: { gt: "cheap" } }, "plugins[1].triggers[1].where.price.gt"],
+    [{ colour: { equals: "red" } }, "plugins[1].triggers[1].where.colour"],
+  ];
+  for (const [where, path] of cases) {
+    const error = await startHost(t, {
       triggers: {
         triggers: [
-          {
-            name: "a",
-            class: "Product",
-            where: { price: { gt: "cheap" } },
-            action,
-          },
+          { name: "a", class: "Product", action },
+          { name: "b", class: "Product", where, action },
         ],
       },
-    }),
-    /plugins\[1\]\.triggers\[0\]\.where/,
-  );
+    }).then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    );
+    const name = JSON.stringify(where);
+    // The host wraps every register error, and names the plugin's own code in details.causeCode.
+    t.match(
+      error,
+      {
+        code: ErrorCode.PLUGIN_REGISTER,
+        details: { causeCode: ErrorCode.FILTER_INVALID },
+      },
+      name,
+    );
+    t.match(
+      (error as { cause?: unknown } | undefined)?.cause,
+      {
+        code: ErrorCode.FILTER_INVALID,
+        message: `${path}: `,
+        details: { path },
+      },
+      name,
+    );
+  }
 });
 
 t.test("actions are checked against their own schema at start", async (t) => {

@@ -22,10 +22,19 @@ const operators = new Set([
 ]);
 const orderedTypes = new Set<PropertyType>(["int", "number", "date"]);
 
+/**
+ * Maximum nesting of `and`, `or` and `not` in one `where` clause. Compiling
+ * and matching recurse once per level, so an unbounded filter from a client
+ * could exhaust the stack.
+ */
+export const MAX_WHERE_DEPTH = 64;
+
 interface CompileContext {
   definition?: ClassDefinition;
   /** Config or request path of the clause, for error messages. */
   where: string;
+  /** Levels of `and`, `or` and `not` around the clause. */
+  depth: number;
 }
 
 function invalid(
@@ -54,7 +63,7 @@ export function compileFilter(
   path = "where",
 ): Predicate {
   if (where === undefined || where === null) return () => true;
-  return compileClause(where, { definition, where: path });
+  return compileClause(where, { definition, where: path, depth: 0 });
 }
 
 function compileClause(where: Where, context: CompileContext): Predicate {
@@ -75,6 +84,8 @@ function compileClause(where: Where, context: CompileContext): Predicate {
   const parts: Predicate[] = [];
   for (const [key, value] of Object.entries(where)) {
     const inner = { ...context, where: `${context.where}.${key}` };
+    if (key === "and" || key === "or" || key === "not") checkDepth(inner);
+
     if (key === "and" || key === "or") {
       if (!Array.isArray(value))
         invalid(inner, `expected a list of clauses`, value);
@@ -82,6 +93,7 @@ function compileClause(where: Where, context: CompileContext): Predicate {
         compileClause(clause as Where, {
           ...context,
           where: `${inner.where}[${i}]`,
+          depth: context.depth + 1,
         }),
       );
       parts.push(
@@ -90,7 +102,10 @@ function compileClause(where: Where, context: CompileContext): Predicate {
           : (o) => clauses.some((c) => c(o)),
       );
     } else if (key === "not") {
-      const clause = compileClause(value as Where, inner);
+      const clause = compileClause(value as Where, {
+        ...inner,
+        depth: context.depth + 1,
+      });
       parts.push((o) => !clause(o));
     } else {
       parts.push(compileCondition([key], value as Condition, inner));
@@ -99,6 +114,14 @@ function compileClause(where: Where, context: CompileContext): Predicate {
 
   if (parts.length === 1) return parts[0];
   return (object) => parts.every((part) => part(object));
+}
+
+function checkDepth(context: CompileContext): void {
+  if (context.depth < MAX_WHERE_DEPTH) return;
+  invalid(
+    context,
+    `nested deeper than ${MAX_WHERE_DEPTH} levels of and, or and not; flatten the filter`,
+  );
 }
 
 function propertyType(

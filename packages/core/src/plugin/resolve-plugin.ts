@@ -58,13 +58,11 @@ export async function loadPlugin(
 
   const file = resolvePluginFile(use, configDir, fallbackDirs);
   if (!file) {
-    const hint = use.startsWith(".")
-      ? `no file at ${resolve(configDir, use)}`
-      : `install it next to the config (npm install ${shortNames[use] ?? use})`;
+    const searched = [...new Set([configDir, ...fallbackDirs])];
     throw new WeftError(
       ErrorCode.PLUGIN_NOT_FOUND,
-      `plugin "${use}" not found: ${hint}`,
-      { details: { use, configDir } },
+      `plugin "${use}" not found: ${notFoundHint(use, configDir, searched)}`,
+      { details: { use, configDir, searched } },
     );
   }
 
@@ -98,6 +96,20 @@ export async function loadPlugin(
   }
   checkCoreRange(plugin);
   return plugin;
+}
+
+/** Describes where a missing plugin was searched for and how to make it resolve. */
+function notFoundHint(
+  use: string,
+  configDir: string,
+  searched: readonly string[],
+): string {
+  if (use.startsWith(".") || isAbsolute(use))
+    return `no file at ${resolve(configDir, use)}`;
+
+  const name = shortNames[use] ?? use;
+  // Node looks in node_modules of each folder and of its parent folders.
+  return `package ${name} is not in node_modules of ${searched.join(", ")} or of their parent folders; install it next to the config (npm install ${name}), or set use: to the path of its module file`;
 }
 
 /** Checks the `@weft/core` range a plugin declares against the running core. */

@@ -19,6 +19,7 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from "graphql";
+import { SubscriptionsErrorCode, graphQLErrorWithCode } from "../errors.js";
 import { createDepthLimitRule } from "./depth-limit.js";
 
 /** A GraphQL request as clients send it over HTTP and in `subscribe` messages. */
@@ -199,7 +200,7 @@ export class RequestPreparer {
       const errors = validate(this.#schema, document, this.#rules);
       entry = errors.length > 0 ? { errors } : { document };
     } catch (error) {
-      entry = { errors: [error as GraphQLError] };
+      entry = { errors: [tooDeepToParse(error) ?? (error as GraphQLError)] };
     }
 
     this.#documents.set(query, entry);
@@ -208,6 +209,21 @@ export class RequestPreparer {
     }
     return entry;
   }
+}
+
+/**
+ * Turns the stack overflow of graphql-js's recursive parser and validator
+ * into a client error. With graphql 16 on Node 20's default stack, a
+ * `where` literal of 1,000 levels of `and` already overflows (500 parse),
+ * before the filter compiler's own nesting limit can apply.
+ */
+function tooDeepToParse(error: unknown): GraphQLError | undefined {
+  if (!(error instanceof RangeError) || !/call stack/i.test(error.message))
+    return undefined;
+  return graphQLErrorWithCode(
+    SubscriptionsErrorCode.QUERY_TOO_DEEP,
+    "the document nests too deep to parse; flatten nested where filters and lists",
+  );
 }
 
 function fragmentsOf(

@@ -358,7 +358,9 @@ export class Connection {
     if ("errors" in prepared) {
       this.#sendError(
         id,
-        prepared.errors.map((error) => formatError(error)),
+        prepared.errors.map((error) =>
+          formatError(error, (internal) => this.#logInternal(internal, id)),
+        ),
       );
       return;
     }
@@ -388,7 +390,7 @@ export class Connection {
       const errors =
         error instanceof SubscribeRejectedError
           ? error.errors
-          : [this.#internalError(error)];
+          : [this.#internalError(error, operation.id)];
       this.#sendError(operation.id, errors);
     }
   }
@@ -401,7 +403,7 @@ export class Connection {
     try {
       result = await this.#context.manager.execute(prepared);
     } catch (error) {
-      result = { errors: [this.#internalError(error)] };
+      result = { errors: [this.#internalError(error, operation.id)] };
     }
     // The client may have completed the operation, or closed, meanwhile.
     if (this.#operations.get(operation.id) !== operation) return;
@@ -475,15 +477,19 @@ export class Connection {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(text);
   }
 
-  #internalError(error: unknown): GraphQLFormattedError {
-    this.#context.host.logger.error(
-      { err: error, connection: this.id },
-      "subscription operation failed with an unexpected error",
-    );
+  #internalError(error: unknown, operationId: string): GraphQLFormattedError {
+    this.#logInternal(error, operationId);
     return graphQLErrorWithCode(
       SubscriptionsErrorCode.INTERNAL,
       "internal error; see the host log",
     ).toJSON();
+  }
+
+  #logInternal(error: unknown, operationId: string): void {
+    this.#context.host.logger.error(
+      { err: error, connection: this.id, operation: operationId },
+      "subscription operation failed with an unexpected error",
+    );
   }
 
   #onClosed(): void {

@@ -1,4 +1,4 @@
-import type { RouteContext } from "@weft/core";
+import type { PluginHost, RouteContext } from "@weft/core";
 import { SubscriptionsErrorCode, graphQLErrorWithCode } from "../errors.js";
 import type { GraphQLRequest } from "../manager/prepare-request.js";
 import { formatError } from "../manager/serialize-result.js";
@@ -36,6 +36,7 @@ export async function handleQueryRequest(
   context: RouteContext,
   manager: SubscriptionManager,
   path: string,
+  logger: PluginHost["logger"],
 ): Promise<void> {
   const request = readRequest(await context.json());
   if (typeof request === "string") {
@@ -53,7 +54,18 @@ export async function handleQueryRequest(
   const prepared = manager.prepare(request);
   if ("errors" in prepared) {
     context.send(200, {
-      errors: prepared.errors.map((error) => formatError(error)),
+      errors: prepared.errors.map((error) =>
+        formatError(error, (internal) =>
+          logger.error(
+            {
+              err: internal,
+              method: context.request.method,
+              url: context.request.url,
+            },
+            "GraphQL query failed with an unexpected error",
+          ),
+        ),
+      ),
     });
     return;
   }
