@@ -3,7 +3,8 @@
 // the same bodies to the same receiver at the same concurrency, in one run.
 // The receiver runs in a worker thread, so it takes no time from the
 // measured event loop.
-// Run: pnpm build && node --import=tsx bench/triggers.ts
+// Run: pnpm build && node --import=tsx bench/triggers.ts (EVENTS and ROUNDS
+// set the events per round, default 30,000, and the rounds, default 5)
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { Agent } from "undici";
@@ -25,8 +26,8 @@ import webhookPlugin, {
 } from "@weft/action-webhook";
 import triggersPlugin, { TriggersConfigSchema } from "@weft/triggers";
 
-const EVENTS = Number(process.env.EVENTS ?? 10_000);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const EVENTS = Number(process.env.EVENTS ?? 30_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const CONCURRENCY = 64;
 const secret = `whsec_${Buffer.alloc(32, 1).toString("base64")}`;
 
