@@ -1,10 +1,7 @@
 import net from "node:net";
-import { Writable } from "node:stream";
-import { buildConnector } from "undici";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 import {
   checkConfig,
-  redactPaths,
   type ActionHandler,
   type ChangeEvent,
   type ConfigProblem,
@@ -12,11 +9,13 @@ import {
 import {
   WebhookActionSchema,
   createWebhookAction,
-  type ResolveHost,
-  type SocketConnector,
   type WebhookActionConfig,
   type WebhookDependencies,
 } from "@weft/action-webhook";
+import { captureLogger } from "@weft/core/testing";
+
+export { captureLogger };
+export { fakeResolver, loopbackConnector } from "@weft/action-webhook/testing";
 
 const loopbackHosts = new Set([
   "127.0.0.1",
@@ -58,47 +57,6 @@ export function forbidNonLoopbackSockets(): void {
   net.Socket.prototype.connect = guarded;
 }
 
-/** Creates a resolver that looks addresses up in a table and records each question; no real DNS query is made. */
-export function fakeResolver(
-  table: Record<string, string[]>,
-): ResolveHost & { questions: string[] } {
-  const questions: string[] = [];
-  const resolve = async (hostname: string) => {
-    questions.push(hostname);
-    const addresses = table[hostname];
-    if (!addresses)
-      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
-        code: "ENOTFOUND",
-      });
-    return addresses.map((address) => ({
-      address,
-      family: net.isIPv6(address) ? 6 : 4,
-    }));
-  };
-  return Object.assign(resolve, { questions });
-}
-
-/**
- * Creates a connector that records the address of every connection attempt and opens
- * a real socket only to 127.0.0.1; any other address fails before a socket
- * exists.
- */
-export function loopbackConnector(): SocketConnector & { attempts: string[] } {
-  const attempts: string[] = [];
-  const real = buildConnector({ timeout: 2000 });
-  const connect: SocketConnector = (options, callback) => {
-    attempts.push(options.hostname);
-    if (options.hostname === "127.0.0.1") return real(options, callback);
-    callback(
-      new Error(
-        `test connector: refused to open a socket to ${options.hostname}`,
-      ),
-      null,
-    );
-  };
-  return Object.assign(connect, { attempts });
-}
-
 /** Applies the action schema's defaults to `settings`, as the trigger engine does, and fails on a problem. */
 export function actionConfig(
   settings: Record<string, unknown>,
@@ -113,24 +71,6 @@ export function actionConfig(
   if (problems.length > 0)
     throw new Error(`invalid test config: ${JSON.stringify(problems)}`);
   return config;
-}
-
-/** Creates a pino logger whose lines are kept in `lines`, with the host's redaction paths. */
-export function captureLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString("utf8"));
-      done();
-    },
-  });
-  return {
-    logger: pino(
-      { level: "trace", redact: { paths: redactPaths, censor: "[redacted]" } },
-      stream,
-    ),
-    lines,
-  };
 }
 
 /** Creates an action from partial settings; closed at teardown. */

@@ -16,6 +16,8 @@ import { brokers, createTopic, uniqueTopic } from "@weft/testkit";
 import kafkajs, { type IHeaders, type Message } from "kafkajs";
 import { pino, type Logger } from "pino";
 
+export { metricValue } from "@weft/core/testing";
+
 export const productClass: ClassDefinition = {
   name: "Product",
   properties: [
@@ -320,21 +322,4 @@ export async function waitForObjects(
     },
     timeoutMs,
   );
-}
-
-/** Reads a metric's value for the given labels from the host registry; 0 when absent. */
-export async function metricValue(
-  host: Host,
-  name: string,
-  labels: Record<string, string>,
-): Promise<number> {
-  const metric = host.metrics.getSingleMetric(name);
-  if (!metric) return 0;
-  const { values } = await metric.get();
-  const match = values.find((value) =>
-    Object.entries(labels).every(
-      ([key, expected]) => String(value.labels[key]) === expected,
-    ),
-  );
-  return match?.value ?? 0;
 }

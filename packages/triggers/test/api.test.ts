@@ -8,6 +8,7 @@ import {
   loopback,
   metricValue,
   product,
+  productTrigger,
   startHost,
   waitUntil,
 } from "./helpers.js";
@@ -17,13 +18,7 @@ t.test("redeliver from the dead letters", async (t) => {
   t.teardown(() => receiver.close());
   const host = await startHost(t, {
     triggers: {
-      triggers: [
-        {
-          name: "hooks",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("hooks", receiver.url)],
     },
   });
 
@@ -85,13 +80,7 @@ t.test("dead letters page and delete", async (t) => {
   t.teardown(() => receiver.close());
   const host = await startHost(t, {
     triggers: {
-      triggers: [
-        {
-          name: "pages",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("pages", receiver.url)],
     },
   });
   for (let i = 0; i < 5; i += 1)
@@ -247,13 +236,7 @@ t.test("auto-disable and re-enable", async (t) => {
     triggers: {
       retry: { ...fastRetry, maxAttempts: 100 },
       disableAfterFailures: 3,
-      triggers: [
-        {
-          name: "fragile",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("fragile", receiver.url)],
     },
   });
 

@@ -6,8 +6,8 @@ import {
   api,
   captureLogger,
   fastRetry,
-  loopback,
   product,
+  productTrigger,
   startHost,
   waitUntil,
 } from "./helpers.js";
@@ -27,13 +27,7 @@ t.test("concurrent dead-letter calls on one id", async (t) => {
   const host = await startHost(t, {
     store,
     triggers: {
-      triggers: [
-        {
-          name: "dead",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("dead", receiver.url)],
     },
   });
   await host.write([product("p1", { name: "first" })]);
@@ -101,13 +95,7 @@ t.test("retry attempts count while state writes fail", async (t) => {
     triggers: {
       retry: { ...fastRetry, maxAttempts: 3 },
       disableAfterFailures: 0,
-      triggers: [
-        {
-          name: "flaky",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("flaky", receiver.url)],
     },
   });
   await host.write([product("p1", { name: "Phone" })]);
@@ -141,13 +129,7 @@ t.test("dead letter stored, pending delete fails", async (t) => {
   t.teardown(() => receiver.close());
   const triggers = {
     retry: fastRetry,
-    triggers: [
-      {
-        name: "sticky",
-        class: "Product",
-        action: { use: "webhook", url: receiver.url, ...loopback },
-      },
-    ],
+    triggers: [productTrigger("sticky", receiver.url)],
   };
   const first = await startHost(t, { store, triggers, stopAtTeardown: false });
   let stopped = false;
@@ -198,13 +180,7 @@ t.test("stored order survives replay and restart", async (t) => {
     },
     maxInFlight: 1,
     stopTimeout: "50ms",
-    triggers: [
-      {
-        name: "ordered",
-        class: "Product",
-        action: { use: "webhook", url: receiver.url, ...loopback },
-      },
-    ],
+    triggers: [productTrigger("ordered", receiver.url)],
   };
   const first = await startHost(t, { store, triggers, stopAtTeardown: false });
   let stopped = false;
@@ -302,13 +278,7 @@ t.test("pending records of the old format load in key order", async (t) => {
   const host = await startHost(t, {
     store,
     triggers: {
-      triggers: [
-        {
-          name: "legacy",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("legacy", receiver.url)],
     },
   });
   const requests = await receiver.waitFor(3);

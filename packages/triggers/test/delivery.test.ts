@@ -9,6 +9,7 @@ import {
   loopback,
   metricValue,
   product,
+  productTrigger,
   startHost,
   waitUntil,
 } from "./helpers.js";
@@ -131,13 +132,7 @@ t.test(
           maxDelay: "1s",
           maxAttempts: 6,
         },
-        triggers: [
-          {
-            name: "flaky",
-            class: "Product",
-            action: { use: "webhook", url: receiver.url, ...loopback },
-          },
-        ],
+        triggers: [productTrigger("flaky", receiver.url)],
       },
     });
 
@@ -213,11 +208,7 @@ t.test("Retry-After is honoured up to maxDelay", async (t) => {
     triggers: {
       retry: { ...fastRetry, initialDelay: "1ms", maxDelay: "2s" },
       triggers: [
-        {
-          name: "polite",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
+        productTrigger("polite", receiver.url),
         {
           name: "capped",
           class: "Product",
@@ -252,13 +243,7 @@ t.test(
     const host = await startHost(t, {
       triggers: {
         retry: fastRetry,
-        triggers: [
-          {
-            name: "strict",
-            class: "Product",
-            action: { use: "webhook", url: receiver.url, ...loopback },
-          },
-        ],
+        triggers: [productTrigger("strict", receiver.url)],
       },
     });
 
@@ -299,13 +284,7 @@ t.test("retries exhausted go to the dead letters", async (t) => {
   const host = await startHost(t, {
     triggers: {
       retry: { ...fastRetry, maxAttempts: 3 },
-      triggers: [
-        {
-          name: "doomed",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("doomed", receiver.url)],
     },
   });
 
@@ -415,16 +394,8 @@ t.test(
               ...loopback,
             },
           },
-          {
-            name: "failing",
-            class: "Product",
-            action: { use: "webhook", url: failing.url, ...loopback },
-          },
-          {
-            name: "fast",
-            class: "Product",
-            action: { use: "webhook", url: fast.url, ...loopback },
-          },
+          productTrigger("failing", failing.url),
+          productTrigger("fast", fast.url),
         ],
       },
     });

@@ -6,6 +6,7 @@ import {
   fastRetry,
   loopback,
   product,
+  productTrigger,
   startHost,
   waitUntil,
 } from "./helpers.js";
@@ -29,13 +30,7 @@ t.test("host restart during retries, then delivery", async (t) => {
       initialDelay: "1s",
       maxDelay: "1s",
     },
-    triggers: [
-      {
-        name: "durable",
-        class: "Product",
-        action: { use: "webhook", url: receiver.url, ...loopback },
-      },
-    ],
+    triggers: [productTrigger("durable", receiver.url)],
   };
 
   const first = await startHost(t, { triggers, store, stopAtTeardown: false });
@@ -109,13 +104,7 @@ t.test("checkpoint follows the position, not the pending events", async (t) => {
         maxDelay: "20ms",
       },
       disableAfterFailures: 0,
-      triggers: [
-        {
-          name: "stuck",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("stuck", receiver.url)],
     },
   });
 
@@ -138,13 +127,7 @@ t.test("replay since a seq delivers the events again", async (t) => {
   t.teardown(() => receiver.close());
   const host = await startHost(t, {
     triggers: {
-      triggers: [
-        {
-          name: "replayed",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("replayed", receiver.url)],
     },
   });
 
@@ -188,13 +171,7 @@ t.test("replay before the oldest retained seq is refused", async (t) => {
   const host = await startHost(t, {
     store,
     triggers: {
-      triggers: [
-        {
-          name: "short",
-          class: "Product",
-          action: { use: "webhook", url: receiver.url, ...loopback },
-        },
-      ],
+      triggers: [productTrigger("short", receiver.url)],
     },
   });
   for (const id of ["a", "b", "c", "d"])
@@ -292,13 +269,7 @@ t.test("queued events survive a clean stop", async (t) => {
   const triggers = {
     maxInFlight: 1,
     stopTimeout: "50ms",
-    triggers: [
-      {
-        name: "held",
-        class: "Product",
-        action: { use: "webhook", url: receiver.url, ...loopback },
-      },
-    ],
+    triggers: [productTrigger("held", receiver.url)],
   };
 
   const first = await startHost(t, { triggers, store, stopAtTeardown: false });

@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import {
   Host,
@@ -6,7 +5,6 @@ import {
   Type,
   checkConfig,
   definePlugin,
-  redactPaths,
   type ClassDefinition,
   type ConfigProblem,
   type Store,
@@ -14,16 +12,16 @@ import {
 } from "@weft/core";
 import {
   createWebhookPlugin,
-  type ResolveHost,
-  type SocketConnector,
   type WebhookDependencies,
 } from "@weft/action-webhook";
-import { buildConnector } from "undici";
 import {
   TriggersConfigSchema,
   createTriggersPlugin,
   type EngineOptions,
 } from "@weft/triggers";
+
+export { captureLogger, metricValue } from "@weft/core/testing";
+export { fakeResolver, loopbackConnector } from "@weft/action-webhook/testing";
 
 export const productClass: ClassDefinition = {
   name: "Product",
@@ -53,24 +51,6 @@ export const fastRetry = {
 
 type Teardown = { teardown(fn: () => unknown): void };
 
-/** Creates a pino logger at trace level whose lines are kept in `lines`, with the host's redaction paths. */
-export function captureLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString("utf8"));
-      done();
-    },
-  });
-  return {
-    logger: pino(
-      { level: "trace", redact: { paths: redactPaths, censor: "[redacted]" } },
-      stream,
-    ),
-    lines,
-  };
-}
-
 /** Creates a plugin that provides one given store instance, so two hosts in a row can share it like a restarted process shares its database. */
 export function sharedStorePlugin(store: Store) {
   return definePlugin({
@@ -81,6 +61,18 @@ export function sharedStorePlugin(store: Store) {
       host.provideStore(store);
     },
   });
+}
+
+/** Builds a trigger on Product that posts to `url` through the webhook action, which may reach loopback. */
+export function productTrigger(
+  name: string,
+  url: string,
+): Record<string, unknown> {
+  return {
+    name,
+    class: "Product",
+    action: { use: "webhook", url, ...loopback },
+  };
 }
 
 /** Options of {@link startHost}. */
@@ -196,59 +188,6 @@ export async function waitUntil<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** Reads one sample of a metric from the host's registry. */
-export async function metricValue(
-  host: Host,
-  name: string,
-  labels: Record<string, string>,
-): Promise<number> {
-  const metric = host.metrics.getSingleMetric(name);
-  if (!metric) return 0;
-  const { values } = await metric.get();
-  const sample = values.find((value) =>
-    Object.entries(labels).every(
-      ([key, expected]) => String(value.labels[key]) === expected,
-    ),
-  );
-  return sample?.value ?? 0;
-}
-
-/**
- * Creates a connector for the webhook plugin that records every connection attempt
- * and opens a real socket only to 127.0.0.1, so a test of the address guard
- * sends no packet off this machine even when the guard is broken.
- */
-export function loopbackConnector(): SocketConnector & { attempts: string[] } {
-  const attempts: string[] = [];
-  const real = buildConnector({ timeout: 2000 });
-  const connect: SocketConnector = (options, callback) => {
-    attempts.push(options.hostname);
-    if (options.hostname === "127.0.0.1") return real(options, callback);
-    callback(
-      new Error(
-        `test connector: refused to open a socket to ${options.hostname}`,
-      ),
-      null,
-    );
-  };
-  return Object.assign(connect, { attempts });
-}
-
-/** Creates a resolver that looks addresses up in a table; no real DNS query is made. */
-export function fakeResolver(table: Record<string, string[]>): ResolveHost {
-  return async (hostname) => {
-    const addresses = table[hostname];
-    if (!addresses)
-      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
-        code: "ENOTFOUND",
-      });
-    return addresses.map((address) => ({
-      address,
-      family: address.includes(":") ? 6 : 4,
-    }));
-  };
 }
 
 /**
