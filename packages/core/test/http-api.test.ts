@@ -606,3 +606,72 @@ t.test("requests during stop get 503, not a reset", async (t) => {
   finishStop();
   await stopped;
 });
+
+t.test("compressed or non-UTF-8 bodies get 415", async (t) => {
+  const host = await startHost(t);
+  const body = JSON.stringify({ class: "Product", properties: { name: "x" } });
+
+  const gzipped = await request(host, "POST", "/v1/objects", body, {
+    "content-encoding": "gzip",
+  });
+  t.equal(gzipped.status, 415);
+  t.equal(gzipped.body.error.code, ErrorCode.HTTP_UNSUPPORTED_MEDIA_TYPE);
+  t.match(gzipped.body.error.message, /content-encoding "gzip"/);
+
+  const utf16 = await request(host, "POST", "/v1/objects", body, {
+    "content-type": "application/json; charset=utf-16",
+  });
+  t.equal(utf16.status, 415);
+  t.match(utf16.body.error.message, /charset "utf-16"/);
+
+  for (const charset of ["utf-8", "UTF-8", '"utf-8"', "utf8"]) {
+    const accepted = await request(host, "POST", "/v1/objects", body, {
+      "content-type": `application/json; charset=${charset}`,
+    });
+    t.equal(accepted.status, 201, `charset=${charset}`);
+  }
+  const identity = await request(host, "POST", "/v1/objects", body, {
+    "content-encoding": "identity",
+  });
+  t.equal(identity.status, 201, "content-encoding identity");
+});
+
+t.test("invalid UTF-8 in a body or path id is 400", async (t) => {
+  const host = await startHost(t);
+  const send = (bytes: Buffer) =>
+    fetch(`${host.http!.url}/v1/objects/Product/sku`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: bytes,
+    });
+
+  const invalid = Buffer.concat([
+    Buffer.from('{"properties":{"name":"a'),
+    Buffer.from([0xff]),
+    Buffer.from('"}}'),
+  ]);
+  const response = await send(invalid);
+  t.equal(response.status, 400);
+  const error = ((await response.json()) as { error: { code: string } }).error;
+  t.equal(error.code, ErrorCode.HTTP_BAD_REQUEST);
+
+  const replacement = Buffer.from('{"properties":{"name":"a\uFFFD"}}');
+  t.equal((await send(replacement)).status, 201, "U+FFFD itself is valid");
+
+  for (const id of ["%FF", "%C3%28", "%ED%A0%80"]) {
+    const read = await fetch(`${host.http!.url}/v1/objects/Product/${id}`);
+    t.equal(read.status, 400, `path id ${id}`);
+    await read.body?.cancel();
+  }
+});
+
+t.test("431 message names a fix for GET", async (t) => {
+  const host = await startHost(t);
+  const response = await fetch(
+    `${host.http!.url}/v1/objects?class=Product&where=${"a".repeat(20_000)}`,
+  );
+  t.equal(response.status, 431);
+  const body = (await response.json()) as { error: { message: string } };
+  t.notMatch(body.error.message, /request body/);
+  t.match(body.error.message, /split a long where filter/);
+});

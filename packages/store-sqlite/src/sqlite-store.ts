@@ -706,6 +706,11 @@ export class SqliteStore implements Store {
     }))();
   }
 
+  /**
+   * Wraps a commit failure in a WeftError. Its message can reach HTTP
+   * clients, so it leaves out the database file's path, which `details.file`
+   * keeps for the host's log.
+   */
   #commitError(error: unknown, batch: CommitBatch): unknown {
     if (error instanceof WeftError) return error;
     const code = sqliteCode(error);
@@ -717,14 +722,14 @@ export class SqliteStore implements Store {
     if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
       return sqliteError(
         SqliteErrorCode.BUSY,
-        `commit of transaction ${batch.txId} to ${this.#options.file} timed out after ${this.#options.busyTimeoutMs} ms waiting for another connection's write lock; retry, and check which other process writes to the file`,
+        `commit of transaction ${batch.txId} timed out after ${this.#options.busyTimeoutMs} ms waiting for another connection's write lock; retry, and check which other process writes to the file`,
         { cause: error, details, retryable: true },
       );
     }
     const baseCode = code?.split("_").slice(0, 2).join("_");
     return sqliteError(
       SqliteErrorCode.COMMIT_FAILED,
-      `commit of transaction ${batch.txId} to ${this.#options.file} failed and nothing of it was applied: ${(error as Error).message}`,
+      `commit of transaction ${batch.txId} failed and nothing of it was applied: ${String((error as Error).message).replaceAll(this.#options.file, "<database file>")}`,
       {
         cause: error,
         details,

@@ -391,3 +391,23 @@ t.test("config defaults and path resolution", async (t) => {
     code: "WEFT_ERR_CONFIG_INVALID",
   });
 });
+
+t.test("commit error message leaves out the file path", async (t) => {
+  const file = join(tempDir(t), "weft.db");
+  const store = await openStore(t, file);
+  let value: unknown = 1;
+  for (let i = 0; i < 100_000; i++) value = [value];
+
+  const error = await store
+    .commit(batch([upsert(productId(1), { tags: value })]))
+    .then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+  t.ok(isWeftError(error), "fails with a WeftError");
+  if (!isWeftError(error)) return;
+  t.equal(error.code, SqliteErrorCode.COMMIT_FAILED);
+  t.notOk(error.message.includes(file), "message has no path");
+  t.equal(error.details.file, file, "details keep the path for the log");
+  t.equal(await store.get("Product", productId(1)), undefined);
+});

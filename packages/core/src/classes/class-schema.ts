@@ -39,6 +39,13 @@ export const ClassSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    vectorDimensions: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          "length every vector of the class must have; writes with another length are rejected",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

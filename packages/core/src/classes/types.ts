@@ -18,4 +18,6 @@ export interface ClassDefinition {
   name: string;
   properties: PropertyDefinition[];
   vectorizer?: VectorizerBinding;
+  /** Length every vector of the class must have; unset, any length is accepted unless the vectorizer fixes one. */
+  vectorDimensions?: number;
 }

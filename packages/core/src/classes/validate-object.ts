@@ -58,12 +58,43 @@ export function checkPropertyValue(
         ? undefined
         : `expected a UUID, got ${describe(value)}`;
     case "object":
-      return typeof value === "object" &&
-        value !== null &&
-        !Array.isArray(value)
-        ? undefined
-        : `expected an object, got ${describe(value)}`;
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        return `expected an object, got ${describe(value)}`;
+      return nestingDepthExceeded(value)
+        ? `value is nested more than ${MAX_NESTING_DEPTH} levels deep; flatten it`
+        : undefined;
   }
+}
+
+/**
+ * Maximum nesting of an `object` property's value: the value itself is level
+ * 1, and each object or array inside it adds a level. Stores and hooks walk
+ * values recursively, so a deeper value could overflow their call stack.
+ */
+export const MAX_NESTING_DEPTH = 64;
+
+/**
+ * Tells whether a value nests deeper than {@link MAX_NESTING_DEPTH}. It walks
+ * with its own stack instead of recursing, so the check cannot overflow the
+ * call stack itself, and depth first, so it stops early even on a cycle.
+ */
+function nestingDepthExceeded(value: object): boolean {
+  const values: unknown[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const current = values.pop();
+    const depth = depths.pop()!;
+    if (typeof current !== "object" || current === null) continue;
+    if (depth > MAX_NESTING_DEPTH) return true;
+
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) {
+      if (typeof child !== "object" || child === null) continue;
+      values.push(child);
+      depths.push(depth + 1);
+    }
+  }
+  return false;
 }
 
 /**
@@ -78,6 +109,8 @@ export function validateProperties(
   const problems: PropertyProblem[] = [];
   const types = propertyTypes(definition);
 
+  // for...in also visits inherited enumerable keys, which stores drop, so it
+  // checks a superset of what is stored without allocating a key list.
   for (const name in properties) {
     const value = properties[name];
     const type = types.get(name);
@@ -109,14 +142,24 @@ function propertyTypes(definition: ClassDefinition): Map<string, PropertyType> {
   return types;
 }
 
-/** Checks a vector: a non-empty list of finite numbers. */
+/** Largest finite float32 value; stores keep vectors as float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Checks a vector: a non-empty list of finite numbers that stay finite when
+ * rounded to float32, so a stored vector never contains Infinity.
+ */
 export function checkVector(vector: unknown): string | undefined {
   if (!Array.isArray(vector) || vector.length === 0)
     return "vector must be a non-empty list of numbers";
-  const bad = vector.findIndex(
-    (item) => typeof item !== "number" || !Number.isFinite(item),
-  );
-  return bad === -1
-    ? undefined
-    : `vector[${bad}] must be a finite number, got ${describe(vector[bad])}`;
+
+  for (let i = 0; i < vector.length; i++) {
+    const item: unknown = vector[i];
+    if (typeof item !== "number" || !Number.isFinite(item))
+      return `vector[${i}] must be a finite number, got ${describe(item)}`;
+    // Math.fround keeps values that round to FLOAT32_MAX, such as 3.4028235e38.
+    if (!Number.isFinite(Math.fround(item)))
+      return `vector[${i}] is outside the float32 range (absolute value at most ${FLOAT32_MAX}), got ${describe(item)}`;
+  }
+  return undefined;
 }

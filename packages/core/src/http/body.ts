@@ -1,14 +1,19 @@
 import type { IncomingMessage } from "node:http";
 import { ErrorCode, WeftError } from "../errors.js";
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Reads a request body as JSON, stopping at `limit` bytes.
- * @throws `WEFT_ERR_HTTP_BODY_TOO_LARGE` past the limit, `WEFT_ERR_HTTP_JSON_INVALID` with the position of a syntax error.
+ * @throws `WEFT_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE` for a content-encoding other than identity or a charset other than UTF-8,
+ * `WEFT_ERR_HTTP_BODY_TOO_LARGE` past the limit, `WEFT_ERR_HTTP_BAD_REQUEST` for bytes that are not UTF-8,
+ * `WEFT_ERR_HTTP_JSON_INVALID` with the position of a syntax error.
  */
 export async function readJson(
   request: IncomingMessage,
   limit: number,
 ): Promise<unknown> {
+  checkEncoding(request);
   const declared = Number(request.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
 
@@ -20,7 +25,7 @@ export async function readJson(
     chunks.push(chunk);
   }
 
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = decodeUtf8(Buffer.concat(chunks));
   if (text.trim() === "") {
     throw new WeftError(
       ErrorCode.HTTP_JSON_INVALID,
@@ -52,4 +57,41 @@ function tooLarge(limit: number): WeftError {
       details: { limit },
     },
   );
+}
+
+/** Rejects bodies this server cannot read as they are: compressed, or in a charset other than UTF-8. */
+function checkEncoding(request: IncomingMessage): void {
+  const encoding = (request.headers["content-encoding"] ?? "identity")
+    .trim()
+    .toLowerCase();
+  if (encoding !== "identity" && encoding !== "") {
+    throw new WeftError(
+      ErrorCode.HTTP_UNSUPPORTED_MEDIA_TYPE,
+      `content-encoding ${JSON.stringify(encoding)} is not supported; send the body uncompressed, without content-encoding`,
+      { details: { contentEncoding: encoding } },
+    );
+  }
+
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(
+    request.headers["content-type"] ?? "",
+  )?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new WeftError(
+      ErrorCode.HTTP_UNSUPPORTED_MEDIA_TYPE,
+      `charset ${JSON.stringify(charset)} is not supported; send the body as UTF-8 with charset=utf-8 or no charset`,
+      { details: { charset } },
+    );
+  }
+}
+
+/** Decodes a body as UTF-8, rejecting invalid bytes instead of replacing them with U+FFFD, so two different ids never read alike. */
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new WeftError(
+      ErrorCode.HTTP_BAD_REQUEST,
+      "request body is not valid UTF-8; send JSON encoded as UTF-8",
+    );
+  }
 }

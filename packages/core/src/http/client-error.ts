@@ -22,7 +22,7 @@ export function rejectMalformedRequest(
       ? {
           code: ErrorCode.HTTP_HEADERS_TOO_LARGE,
           message:
-            "the request line and headers are over the server's limit (16 KiB by default); send long ids or filters in a request body, or raise Node's --max-http-header-size",
+            "the request line and headers are over the server's limit (16 KiB by default); shorten the URL or the headers (write objects with long ids through the body of POST /v1/objects or /v1/batch/objects, and split a long where filter into several requests), or start Node with a larger --max-http-header-size",
         }
       : {
           code: ErrorCode.HTTP_BAD_REQUEST,

@@ -72,14 +72,11 @@ function requireClass(
       {},
     );
   }
-  const message = `unknown class ${JSON.stringify(name)}; configured classes: ${[...host.classes.keys()].join(", ") || "none"}`;
-  if (status === 404)
-    throw new WeftError(ErrorCode.HTTP_NOT_FOUND, message, {
-      details: { class: name },
-    });
-  throw new WeftError(ErrorCode.CLASS_UNKNOWN, message, {
-    details: { class: name },
-  });
+  throw new WeftError(
+    ErrorCode.CLASS_UNKNOWN,
+    `unknown class ${JSON.stringify(name)}; configured classes: ${[...host.classes.keys()].join(", ") || "none"}`,
+    { details: { class: name, status } },
+  );
 }
 
 /** Resolves the id of a path parameter: a UUID as is, any other key as its UUIDv5. */

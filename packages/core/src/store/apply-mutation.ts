@@ -1,5 +1,6 @@
 import { deepEqual, vectorsEqual } from "../deep-equal.js";
 import type { ChangeOp } from "../changes/types.js";
+import { setOwnProperty } from "./own-property.js";
 import type { Mutation, StoredObject } from "./types.js";
 
 /** The effect of one mutation on the object it targets. */
@@ -74,7 +75,7 @@ function mergeProperties(
   const merged = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     // A patch sets null to clear a property; undefined means "not in the patch".
-    if (value !== undefined) merged[key] = value;
+    if (value !== undefined) setOwnProperty(merged, key, value);
   }
   return merged;
 }
@@ -85,7 +86,7 @@ function dropUndefined(
   const result: Record<string, unknown> = {};
   for (const key of Object.keys(properties)) {
     const value = properties[key];
-    if (value !== undefined) result[key] = value;
+    if (value !== undefined) setOwnProperty(result, key, value);
   }
   return result;
 }

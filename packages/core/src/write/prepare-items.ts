@@ -7,6 +7,7 @@ import {
   toObjectId,
   uuidV5FromText,
 } from "../ids.js";
+import { setOwnProperty } from "../store/own-property.js";
 import type { ItemError, WriteRequest } from "./types.js";
 import type { WriteItem } from "./write-batch.js";
 
@@ -133,7 +134,7 @@ function definedProperties(
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(properties)) {
     const value = properties[key];
-    if (value !== undefined) copy[key] = value;
+    if (value !== undefined) setOwnProperty(copy, key, value);
   }
   return copy;
 }

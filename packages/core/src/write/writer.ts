@@ -6,7 +6,12 @@ import type { ClassDefinition } from "../classes/types.js";
 import { validateProperties } from "../classes/validate-object.js";
 import { ErrorCode, WeftError, isWeftError } from "../errors.js";
 import type { HostHooks } from "../hooks/hooks.js";
-import type { Store, Mutation } from "../store/types.js";
+import type {
+  CommitBatch,
+  CommitResult,
+  Mutation,
+  Store,
+} from "../store/types.js";
 import type { WriteMetrics } from "./write-metrics.js";
 import {
   isRejection,
@@ -119,10 +124,8 @@ export class Writer {
       if (hooked.hasRetryableRejection) throw retryableRejection(hooked);
 
       this.#validate(hooked);
-      const { outcomes, events } = await this.#context.store().commit({
+      const { outcomes, events } = await this.#commitToStore(hooked, {
         txId,
-        // Items already have the shape of mutations; copying them would cost an object per write.
-        mutations: hooked.items as readonly Mutation[],
         origin: {
           plugin: origin,
           ...(options.origin?.stream ? { stream: options.origin.stream } : {}),
@@ -146,7 +149,7 @@ export class Writer {
         await this.#reportRejections(hooked, requests);
       return results;
     } catch (error) {
-      const failure = asWriteError(error);
+      const failure = asWriteError(error, txId);
       this.#context.metrics.failed(failure.code);
       await this.#context.hooks.writeError
         .promise(failure, requests)
@@ -157,6 +160,35 @@ export class Writer {
           ),
         );
       throw failure;
+    }
+  }
+
+  /** Commits the batch's items, logging a store failure with its stack and the ids it concerns. */
+  async #commitToStore(
+    batch: WriteBatch,
+    commit: Omit<CommitBatch, "mutations">,
+  ): Promise<CommitResult> {
+    try {
+      return await this.#context.store().commit({
+        ...commit,
+        // Items already have the shape of mutations; copying them would cost an object per write.
+        mutations: batch.items as readonly Mutation[],
+      });
+    } catch (error) {
+      this.#context.logger.error(
+        {
+          err: error,
+          txId: commit.txId,
+          origin: commit.origin,
+          items: batch.items.length,
+          // The first ids are enough to find the objects without logging a whole batch.
+          objects: batch.items
+            .slice(0, 10)
+            .map((item) => ({ class: item.class, id: item.id })),
+        },
+        "store commit failed",
+      );
+      throw error;
     }
   }
 
@@ -229,13 +261,8 @@ export class Writer {
       }
       const problems = validateProperties(definition, item.properties);
       if (Array.isArray(item.vector)) {
-        const dimensions = this.#context.vectorDimensions(item.class);
-        if (dimensions !== undefined && item.vector.length !== dimensions) {
-          problems.push({
-            property: "vector",
-            message: `expected ${dimensions} dimensions, the size of the class's vectorizer ${definition.vectorizer?.use}, got ${item.vector.length}`,
-          });
-        }
+        const problem = this.#checkDimensions(definition, item.vector);
+        if (problem) problems.push({ property: "vector", message: problem });
       }
       if (problems.length === 0) continue;
 
@@ -251,6 +278,21 @@ export class Writer {
       const error = batch.rejected.get(item.index);
       if (error) error.problems = problems;
     }
+  }
+
+  /** Checks a vector's length against the class's `vectorDimensions`, then against its vectorizer's dimensions. */
+  #checkDimensions(
+    definition: ClassDefinition,
+    vector: readonly number[],
+  ): string | undefined {
+    const declared = definition.vectorDimensions;
+    if (declared !== undefined && vector.length !== declared)
+      return `expected ${declared} dimensions, the vectorDimensions of class ${definition.name}, got ${vector.length}`;
+
+    const dimensions = this.#context.vectorDimensions(definition.name);
+    if (dimensions !== undefined && vector.length !== dimensions)
+      return `expected ${dimensions} dimensions, the size of the class's vectorizer ${definition.vectorizer?.use}, got ${vector.length}`;
+    return undefined;
   }
 
   #results(
@@ -331,13 +373,18 @@ function retryableRejection(batch: WriteBatch): WeftError {
   );
 }
 
-function asWriteError(error: unknown): WeftError {
+function asWriteError(error: unknown, txId: string): WeftError {
   if (isWeftError(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
+
+  // The message goes to HTTP clients, so it names only the error's kind: the
+  // original message may contain file paths, and the log has it in full.
+  const kind = error instanceof Error ? error.name : typeof error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason = typeof code === "string" ? `${kind} ${code}` : kind;
   // A store failure that is not a WeftError (busy, disk, I/O) may pass when tried again.
   return new WeftError(
     ErrorCode.WRITE_RETRYABLE,
-    `store commit failed: ${message}`,
-    { cause: error, retryable: true },
+    `store commit of transaction ${txId} failed (${reason}); the host log has the cause`,
+    { cause: error, retryable: true, details: { txId } },
   );
 }
