@@ -9,7 +9,7 @@ type Address = ipaddr.IPv4 | ipaddr.IPv6;
  * listen), unspecified, multicast, broadcast and reserved ranges stay
  * blocked; list them in `allowedNetworks` to open one.
  */
-const privateRanges = new Set([
+export const privateRanges: ReadonlySet<string> = new Set([
   "loopback",
   "private",
   "uniqueLocal",

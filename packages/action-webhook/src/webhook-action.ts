@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type {
   ActionHandler,
   ActionInvocation,
@@ -6,7 +7,7 @@ import type {
 } from "@weft/core";
 import { isWeftError, parseDuration } from "@weft/core";
 import { Agent, errors as undiciErrors, type Dispatcher } from "undici";
-import { AddressGuard } from "./address-guard.js";
+import { AddressGuard, privateRanges } from "./address-guard.js";
 import type { WebhookActionConfig } from "./config.js";
 import {
   createGuardedConnector,
@@ -106,21 +107,18 @@ class WebhookAction implements ActionHandler {
   ) {
     this.#config = config;
     this.#trigger = context.trigger;
-    this.#url = parseEndpoint(config.url);
+    const { url, headers, keys, guard } = checkSettings(config);
+    this.#url = url;
     this.#origin = this.#url.origin;
     this.#path = `${this.#url.pathname}${this.#url.search}`;
-    this.#baseHeaders = baseHeaders(checkHeaders(config.headers));
-    this.#keys = decodeSecrets(config.secrets);
+    this.#baseHeaders = baseHeaders(headers);
+    this.#keys = keys;
     this.#signer = new WebhookSigner(this.#keys);
     this.#timeoutMs = parseDuration(config.timeout, "timeout");
     const connectTimeoutMs = parseDuration(
       config.connectTimeout,
       "connectTimeout",
     );
-    const guard = new AddressGuard({
-      allowPrivateNetworks: config.allowPrivateNetworks,
-      allowedNetworks: config.allowedNetworks,
-    });
     this.#scrubber = new Scrubber(secretValues(config, this.#url));
     this.#logger = context.logger.child({ action: "webhook" });
 
@@ -473,53 +471,148 @@ function requestFailure(
   };
 }
 
-function parseEndpoint(text: string): URL {
+/** A problem of one webhook setting, with its path inside the trigger's `action` entry. */
+interface SettingProblem {
+  path: string;
+  message: string;
+}
+
+/** The settings the constructor needs after every check passed. */
+interface CheckedSettings {
+  url: URL;
+  headers: Record<string, string>;
+  keys: Buffer[];
+  guard: AddressGuard;
+}
+
+/**
+ * Checks the URL, headers, secrets and networks of an action, collecting the
+ * problems of all four so one `weft validate` run reports them together.
+ * @throws WeftError `WEFT_ERR_WEBHOOK_CONFIG_INVALID`. With several problems,
+ * `details.problems` lists each with its path inside the `action` entry.
+ */
+function checkSettings(config: WebhookActionConfig): CheckedSettings {
+  const problems: SettingProblem[] = [];
+
+  const guard = collectProblem(
+    problems,
+    () =>
+      new AddressGuard({
+        allowPrivateNetworks: config.allowPrivateNetworks,
+        allowedNetworks: config.allowedNetworks,
+      }),
+  );
+  const url = parseEndpoint(config.url, guard, problems);
+  const headers = checkHeaders(config.headers, problems);
+  const keys = collectProblem(problems, () => decodeSecrets(config.secrets));
+
+  if (problems.length === 1) {
+    const [problem] = problems;
+    throw webhookError(WebhookErrorCode.CONFIG_INVALID, problem.message, {
+      details: { path: problem.path },
+    });
+  }
+  if (problems.length > 1) {
+    throw webhookError(
+      WebhookErrorCode.CONFIG_INVALID,
+      `${problems.length} invalid webhook settings:\n${problems.map((problem) => problem.message).join("\n")}`,
+      { details: { path: problems[0].path, problems } },
+    );
+  }
+  return { url: url!, headers, keys: keys!, guard: guard! };
+}
+
+/** Runs a check that throws `WEFT_ERR_WEBHOOK_CONFIG_INVALID`, and collects its problem instead. */
+function collectProblem<T>(
+  problems: SettingProblem[],
+  check: () => T,
+): T | undefined {
+  try {
+    return check();
+  } catch (error) {
+    if (!isWeftError(error) || error.code !== WebhookErrorCode.CONFIG_INVALID)
+      throw error;
+    problems.push({
+      path: String(error.details.path ?? ""),
+      message: error.message,
+    });
+    return undefined;
+  }
+}
+
+/**
+ * Parses the endpoint URL. An IP literal that the address guard blocks is a
+ * problem here, because every delivery to it would fail. A host name is
+ * checked only after DNS, when the connector resolves it.
+ */
+function parseEndpoint(
+  text: string,
+  guard: AddressGuard | undefined,
+  problems: SettingProblem[],
+): URL | undefined {
+  const redactedUrl = JSON.stringify(redactUrl(text));
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw webhookError(
-      WebhookErrorCode.CONFIG_INVALID,
-      `url ${JSON.stringify(redactUrl(text))} is not a valid URL; write an absolute http or https URL`,
-      { details: { path: "url" } },
-    );
+    problems.push({
+      path: "url",
+      message: `url ${redactedUrl} is not a valid URL; write an absolute http or https URL`,
+    });
+    return undefined;
   }
+
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw webhookError(
-      WebhookErrorCode.CONFIG_INVALID,
-      `url must use http or https, got ${url.protocol}`,
-      { details: { path: "url" } },
-    );
+    problems.push({
+      path: "url",
+      message: `url ${redactedUrl} uses ${url.protocol.slice(0, -1)}, but the action sends only http and https requests; write an http:// or https:// URL`,
+    });
+    return undefined;
+  }
+
+  // The URL parser writes an IPv6 host in brackets and normalizes IPv4 forms such as 0x7f.1 to dotted decimal.
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const verdict = guard && isIP(host) !== 0 ? guard.check(host) : undefined;
+  if (verdict && !verdict.allowed) {
+    problems.push({
+      path: "url",
+      message: `url ${redactedUrl} points to ${host} (range ${verdict.range}), which the address guard blocks, so every delivery would fail; add the network to allowedNetworks (such as allowedNetworks: [${host}${host.includes(":") ? "/128" : "/32"}])${privateRangeHint(verdict.range)}`,
+    });
   }
   return url;
 }
 
-function checkHeaders(headers: Record<string, string>): Record<string, string> {
+/** Returns the hint to set `allowPrivateNetworks`, for the ranges it opens only. */
+function privateRangeHint(range: string): string {
+  return privateRanges.has(range)
+    ? ", or set allowPrivateNetworks: true to allow every private network"
+    : "";
+}
+
+function checkHeaders(
+  headers: Record<string, string>,
+  problems: SettingProblem[],
+): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
+    const path = `headers.${name}`;
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw webhookError(
-        WebhookErrorCode.CONFIG_INVALID,
-        `headers: ${JSON.stringify(name)} is not a valid header name`,
-        { details: { path: `headers.${name}` } },
-      );
-    }
-    if (reservedHeaders.has(lower)) {
-      throw webhookError(
-        WebhookErrorCode.CONFIG_INVALID,
-        `headers.${name}: the action sets this header itself; remove it from headers`,
-        { details: { path: `headers.${name}` } },
-      );
-    }
-    if (/[\r\n]/.test(value)) {
-      throw webhookError(
-        WebhookErrorCode.CONFIG_INVALID,
-        `headers.${name}: the value contains a line break; check the variable it comes from`,
-        { details: { path: `headers.${name}` } },
-      );
-    }
-    result[lower] = value;
+      problems.push({
+        path,
+        message: `headers: ${JSON.stringify(name)} is not a valid header name`,
+      });
+    } else if (reservedHeaders.has(lower)) {
+      problems.push({
+        path,
+        message: `${path}: the action sets this header itself; remove it from headers`,
+      });
+    } else if (/[\r\n]/.test(value)) {
+      problems.push({
+        path,
+        message: `${path}: the value contains a line break; check the variable it comes from`,
+      });
+    } else result[lower] = value;
   }
   return result;
 }

@@ -93,59 +93,82 @@ t.test("guard verdicts by range", async (t) => {
   );
 });
 
-t.test("private address refused by default", async (t) => {
+t.test("private address literal rejected at creation", async (t) => {
   const connect = loopbackConnector();
   const resolve = fakeResolver({});
-  const action = webhookAction(
-    t,
-    { url: "http://10.1.2.3:8080/hook" },
-    { connect, resolve },
+  t.throws(
+    () =>
+      webhookAction(
+        t,
+        { url: "http://10.1.2.3:8080/hook" },
+        { connect, resolve },
+      ),
+    {
+      code: WebhookErrorCode.CONFIG_INVALID,
+      details: { path: "url" },
+      message:
+        /url "http:\/\/10\.1\.2\.3:8080\/hook" points to 10\.1\.2\.3 \(range private\), which the address guard blocks/,
+    },
   );
-
-  const outcome = await deliver(action);
-  t.equal(outcome.ok, false);
-  t.equal(
-    !outcome.ok && outcome.retryable,
-    false,
-    "a blocked address is not retried",
+  t.throws(
+    () => webhookAction(t, { url: "http://10.1.2.3:8080/hook" }),
+    { message: /allowedNetworks: \[10\.1\.2\.3\/32\]/ },
+    "the message names the fix",
   );
-  t.match(
-    !outcome.ok && outcome.message,
-    new RegExp(
-      `^${WebhookErrorCode.ADDRESS_BLOCKED}: address 10\\.1\\.2\\.3 \\(private\\)`,
-    ),
+  t.throws(
+    () => webhookAction(t, { url: "http://10.1.2.3:8080/hook" }),
+    { message: /allowPrivateNetworks: true/ },
+    "a private range may also be opened as a whole",
   );
   t.same(connect.attempts, [], "no connection was attempted");
   t.same(resolve.questions, [], "an IP literal needs no DNS");
 });
 
-t.test(
-  "metadata, loopback, unique-local and unspecified literals refused",
-  async (t) => {
-    const connect = loopbackConnector();
-    for (const url of [
-      "http://169.254.169.254/latest/meta-data/",
-      "http://127.0.0.1:9/",
-      "http://[::1]:9/",
-      "http://[fd00::1]/",
-      "http://0.0.0.0:9/",
-      "http://[::ffff:a9fe:a9fe]/",
-    ]) {
-      const action = webhookAction(
-        t,
-        { url },
-        { connect, resolve: fakeResolver({}) },
-      );
-      const outcome = await deliver(action);
-      t.match(
-        !outcome.ok && outcome.message,
-        new RegExp(`^${WebhookErrorCode.ADDRESS_BLOCKED}`),
-        `${url} refused`,
-      );
-    }
-    t.same(connect.attempts, [], "no connection was attempted");
-  },
-);
+t.test("blocked address literals rejected at creation", async (t) => {
+  for (const url of [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://127.0.0.1:9000/hook",
+    "http://10.0.0.5/",
+    "http://[::1]/",
+    "http://[fd00::1]/",
+    "http://0.0.0.0:9/",
+    "http://[::ffff:a9fe:a9fe]/",
+    // The URL parser reads these as 127.0.0.1.
+    "http://0x7f.1/",
+    "http://2130706433/",
+  ]) {
+    t.throws(
+      () => webhookAction(t, { url }),
+      { code: WebhookErrorCode.CONFIG_INVALID, details: { path: "url" } },
+      `${url} rejected`,
+    );
+  }
+  t.throws(
+    () => webhookAction(t, { url: "http://[::1]/" }),
+    { message: /allowedNetworks: \[::1\/128\]/ },
+    "an IPv6 literal gets an IPv6 network in the fix",
+  );
+  t.throws(
+    () =>
+      webhookAction(t, {
+        url: "http://169.254.169.254/",
+        allowPrivateNetworks: true,
+      }),
+    { message: /range linkLocal/ },
+    "allowPrivateNetworks keeps link-local blocked",
+  );
+});
+
+t.test("allowed address literals are accepted", async (t) => {
+  for (const settings of [
+    { url: "http://127.0.0.1:9000/hook", allowedNetworks: ["127.0.0.1/32"] },
+    { url: "http://[::1]/", allowedNetworks: ["::1"] },
+    { url: "http://10.0.0.5/", allowPrivateNetworks: true },
+    { url: "http://93.184.215.14/" },
+    { url: "http://localhost:9000/", allowedNetworks: [] },
+  ])
+    t.doesNotThrow(() => webhookAction(t, settings), JSON.stringify(settings));
+});
 
 t.test("host name resolving to a private address refused", async (t) => {
   const connect = loopbackConnector();
@@ -241,16 +264,6 @@ t.test("allowlist opens a private network", async (t) => {
   await deliver(open);
   t.same(connect.attempts, ["10.9.8.7", "10.1.1.1"]);
 
-  const metadata = webhookAction(
-    t,
-    { url: "http://169.254.169.254/", allowPrivateNetworks: true },
-    { connect, resolve },
-  );
-  t.match(
-    await deliver(metadata),
-    { ok: false, message: /^WEFT_ERR_WEBHOOK_ADDRESS_BLOCKED/ },
-    "allowPrivateNetworks keeps link-local blocked",
-  );
   t.same(connect.attempts, ["10.9.8.7", "10.1.1.1"]);
 });
 
@@ -318,12 +331,23 @@ t.test("redirect to a host name that resolves privately refused", async (t) => {
 t.test("loopback needs an explicit allowlist", async (t) => {
   const receiver = await startWebhookReceiver();
   t.teardown(() => receiver.close());
+  t.throws(() => webhookAction(t, { url: receiver.url }), {
+    code: WebhookErrorCode.CONFIG_INVALID,
+    message: /points to 127\.0\.0\.1 \(range loopback\)/,
+  });
+
+  // A host name is checked after DNS, when the connector resolves it.
   const connect = loopbackConnector();
-  const action = webhookAction(t, { url: receiver.url }, { connect });
+  const resolve = fakeResolver({ "receiver.test": ["127.0.0.1"] });
+  const action = webhookAction(
+    t,
+    { url: "http://receiver.test/hook" },
+    { connect, resolve },
+  );
   t.match(await deliver(action), {
     ok: false,
     message:
-      /^WEFT_ERR_WEBHOOK_ADDRESS_BLOCKED: address 127\.0\.0\.1 \(loopback\)/,
+      /^WEFT_ERR_WEBHOOK_ADDRESS_BLOCKED: host receiver\.test resolves to 127\.0\.0\.1 \(loopback\)/,
   });
   t.equal(receiver.requests.length, 0);
   t.same(connect.attempts, []);

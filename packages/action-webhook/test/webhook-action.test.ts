@@ -456,34 +456,89 @@ t.test("secrets never appear in outcome messages or logs", async (t) => {
 });
 
 t.test("invalid settings are rejected with the setting's name", async (t) => {
-  const cases: Array<[Record<string, unknown>, RegExp]> = [
-    [{ url: "ftp://example.org/" }, /url must use http or https/],
-    [{ url: "not a url" }, /not a valid URL/],
+  const endpoint = "https://example.org/";
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
     [
-      { url: "http://127.0.0.1/", headers: { "webhook-id": "x" } },
+      { url: "ftp://example.org/files" },
+      "url",
+      /^url "ftp:\/\/example\.org\/files" uses ftp, but the action sends only http and https requests; write an http:\/\/ or https:\/\/ URL$/,
+    ],
+    [{ url: "not a url" }, "url", /not a valid URL/],
+    [
+      { url: endpoint, headers: { "webhook-id": "x" } },
+      "headers.webhook-id",
       /headers\.webhook-id: the action sets this header itself/,
     ],
     [
-      { url: "http://127.0.0.1/", headers: { "Bad Name": "x" } },
+      { url: endpoint, headers: { "Bad Name": "x" } },
+      "headers.Bad Name",
       /not a valid header name/,
     ],
     [
-      { url: "http://127.0.0.1/", headers: { "X-Token": "a\r\nb" } },
+      { url: endpoint, headers: { "X-Token": "a\r\nb" } },
+      "headers.X-Token",
       /line break/,
     ],
-    [{ url: "http://127.0.0.1/", secrets: ["not base64!"] }, /secrets\[0\]/],
+    [{ url: endpoint, secrets: ["not base64!"] }, "secrets[0]", /secrets\[0\]/],
     [
-      { url: "http://127.0.0.1/", allowedNetworks: ["10.0.0.0/99"] },
+      { url: endpoint, allowedNetworks: ["10.0.0.0/99"] },
+      "allowedNetworks[0]",
       /allowedNetworks\[0\]/,
     ],
   ];
-  for (const [settings, message] of cases) {
+  for (const [settings, path, message] of cases) {
     t.throws(
       () => webhookAction(t, settings),
-      { code: WebhookErrorCode.CONFIG_INVALID, message },
+      { code: WebhookErrorCode.CONFIG_INVALID, message, details: { path } },
       JSON.stringify(settings),
     );
   }
+});
+
+t.test("rejected URL is shown redacted", async (t) => {
+  let message = "";
+  try {
+    webhookAction(t, { url: "ftp://user:hunter2@example.org/?token=abc" });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  t.match(message, /^url "ftp:\/\/\[redacted\]:\[redacted\]@example\.org\//);
+  t.notMatch(message, "hunter2", "the password is redacted");
+  t.notMatch(message, "abc", "query values are redacted");
+});
+
+t.test("every invalid setting is reported at once", async (t) => {
+  const error = (() => {
+    try {
+      webhookAction(t, {
+        url: "ftp://example.org/",
+        headers: { "webhook-id": "x", "Bad Name": "y" },
+        secrets: ["not base64!"],
+        allowedNetworks: ["10.0.0.0/99"],
+      });
+    } catch (caught) {
+      return caught as {
+        code: string;
+        message: string;
+        details: Record<string, unknown>;
+      };
+    }
+    return undefined;
+  })();
+  t.equal(error?.code, WebhookErrorCode.CONFIG_INVALID);
+  t.match(error?.message, /^5 invalid webhook settings:\n/);
+  t.same(
+    (error?.details.problems as Array<{ path: string }>).map(
+      (problem) => problem.path,
+    ),
+    [
+      "allowedNetworks[0]",
+      "url",
+      "headers.webhook-id",
+      "headers.Bad Name",
+      "secrets[0]",
+    ],
+  );
 });
 
 t.test(

@@ -30,6 +30,10 @@ const registerChecksNote =
 const initChecksNote =
   "The plugins' init checks (such as the action each trigger names) run once this problem is fixed.\n";
 
+/** Printed by `weft validate` after a valid config, because the checks stop short of anything outside the process. */
+const uncheckedNote =
+  "Not checked: validate opens no store, port or network connection, and the host names of webhook URLs are checked when they are resolved.\n";
+
 /**
  * Formats an error of the host for the terminal. The host wraps a plugin's
  * error as WEFT_ERR_PLUGIN_REGISTER or WEFT_ERR_HOOK_FAILED, so the plugin's
@@ -137,6 +141,7 @@ export async function validateCommand(
   io.out(
     `${config.file} is valid: ${config.classes.length} class(es); plugins: ${names}\n`,
   );
+  io.out(uncheckedNote);
   return ExitCode.OK;
 }
 

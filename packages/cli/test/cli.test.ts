@@ -65,6 +65,10 @@ t.test("validate accepts a good config", async (t) => {
   const result = await run(["validate", "-c", file]);
   t.equal(result.code, ExitCode.OK);
   t.match(result.out, /is valid: 1 class\(es\); plugins: memory/);
+  t.match(
+    result.out,
+    /\nNot checked: validate opens no store, port or network connection, and the host names of webhook URLs are checked when they are resolved\.\n$/,
+  );
 });
 
 t.test("validate prints every problem and exits 1", async (t) => {
@@ -304,4 +308,60 @@ t.test("start on a busy port says how to fix it", async (t) => {
   t.equal(code, ExitCode.RUNTIME);
   t.match(err, /EADDRINUSE/);
   t.match(err, /set server\.port in .*weft\.yaml \(or --port\) to a free port/);
+});
+
+/** Folder of a weft package in this checkout, which `use:` accepts as a path. */
+function packageFolder(name: string): string {
+  return fileURLToPath(new URL(`../../${name}`, import.meta.url));
+}
+
+t.test("validate and start report a too deep config", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "weft-cli-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, "weft.json");
+  // A trigger filter of 2,000 nested nots, written without a recursive JSON.stringify.
+  const where = `${'{"not":'.repeat(2_000)}{"name":{"equals":"x"}}${"}".repeat(2_000)}`;
+  await writeFile(
+    file,
+    `{"store":{"use":"memory"},"plugins":[{"use":${JSON.stringify(packageFolder("triggers"))},"triggers":[{"name":"deep","where":${where},"action":{"use":"webhook","url":"https://example.org/"}}]}]}`,
+  );
+
+  for (const command of ["validate", "start"]) {
+    const result = await run([command, "-c", file]);
+    t.equal(result.code, ExitCode.CONFIG_INVALID, command);
+    t.match(
+      result.err,
+      /plugins\[0\]\.triggers\[0\]\.where\.not\.not\.not\.not\.not\.\.\.: nested too deep; the limit is 100 levels/,
+      command,
+    );
+  }
+});
+
+t.test("validate rejects a webhook to a blocked address", async (t) => {
+  const config = (allowlist: string) => `store: { use: memory }
+classes: [{ name: Product, properties: [{ name: name, type: text }] }]
+plugins:
+  - use: ${JSON.stringify(packageFolder("action-webhook"))}
+  - use: ${JSON.stringify(packageFolder("triggers"))}
+    triggers:
+      - name: local
+        class: Product
+        action: { use: webhook, url: "http://127.0.0.1:9000/hook"${allowlist} }
+`;
+  const blocked = await configFile(t, config(""));
+  const result = await run(["validate", "-c", blocked]);
+  t.equal(result.code, ExitCode.CONFIG_INVALID);
+  t.match(
+    result.err,
+    /points to 127\.0\.0\.1 \(range loopback\), which the address guard blocks/,
+  );
+  t.match(result.err, /allowedNetworks: \[127\.0\.0\.1\/32\]/);
+  t.match(result.err, /WEFT_ERR_WEBHOOK_CONFIG_INVALID/);
+
+  const allowed = await configFile(
+    t,
+    config(", allowedNetworks: [127.0.0.1/32]"),
+  );
+  const accepted = await run(["validate", "-c", allowed]);
+  t.equal(accepted.code, ExitCode.OK, accepted.err);
 });

@@ -490,3 +490,159 @@ t.test("plugin package resolves from a fallback folder", async (t) => {
   const config = await loadConfig(file, { env: {}, resolveFrom: [fallback] });
   t.equal(config.plugins[0]?.plugin.name, "fallback");
 });
+
+/** Writes `levels` nested objects `{ "a": { "a": ... } }` as JSON text, without a recursive JSON.stringify. */
+function nestedJson(levels: number): string {
+  return `${'{"a":'.repeat(levels - 1)}{}${"}".repeat(levels - 1)}`;
+}
+
+t.test("deeply nested config is a config problem", async (t) => {
+  const dir = await configDir(t);
+  // 2,000 levels overflowed the schema check, 5,000 the interpolation.
+  for (const levels of [2_000, 5_000]) {
+    const problems = await problemsOf(
+      dir,
+      `{ "store": { "use": "memory" }, "plugins": [${nestedJson(levels)}] }`,
+      {},
+      `deep-${levels}.json`,
+    );
+    t.equal(problems.length, 1, `${levels} levels: one problem`);
+    t.equal(problems[0]?.code, ErrorCode.CONFIG_INVALID);
+    t.equal(problems[0]?.path, "plugins[0].a.a.a.a.a.a.a.a...");
+    t.match(problems[0]?.message, "nested too deep; the limit is 100 levels");
+  }
+});
+
+t.test("config at the depth limit passes the depth check", async (t) => {
+  const dir = await configDir(t);
+  // The root is level 1 and `plugins` level 2, so the nested objects add 98 levels.
+  const problems = await problemsOf(
+    dir,
+    `{ "store": { "use": "memory" }, "plugins": [${nestedJson(98)}] }`,
+    {},
+    "limit.json",
+  );
+  t.equal(problems.length, 1);
+  t.equal(
+    problems[0]?.path,
+    "plugins[0].use",
+    "only the missing use is reported",
+  );
+
+  const over = await problemsOf(
+    dir,
+    `{ "store": { "use": "memory" }, "plugins": [${nestedJson(99)}] }`,
+    {},
+    "over.json",
+  );
+  t.match(over[0]?.message, "nested too deep");
+});
+
+t.test("config module with a cycle is a depth problem", async (t) => {
+  const dir = await configDir(t);
+  const problems = await problemsOf(
+    dir,
+    `const loop = {}; loop.self = loop;
+    export default { store: { use: "memory" }, plugins: [loop] };`,
+    {},
+    "cycle.mjs",
+  );
+  t.equal(problems.length, 1);
+  t.match(problems[0]?.message, "nested too deep");
+});
+
+t.test("missing weft plugin suggests its package folder", async (t) => {
+  const dir = await tempDir(t);
+  const [problem] = await problemsOf(
+    dir,
+    `${store}plugins: [{ use: "@weft/no-such-plugin" }]\n`,
+  );
+  t.equal(problem?.code, ErrorCode.PLUGIN_NOT_FOUND);
+  t.match(problem?.message, "not published to the npm registry");
+  t.match(
+    problem?.message,
+    "npm install /path/to/weft/packages/no-such-plugin",
+  );
+  t.match(
+    problem?.message,
+    "/path/to/weft/packages/no-such-plugin/dist/index.js",
+  );
+  t.notMatch(problem?.message, "npm install @weft/");
+});
+
+t.test("missing short name suggests the folder in this checkout", async (t) => {
+  const dir = await tempDir(t);
+  const file = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: subscriptions }]\n`,
+  );
+  // pnpm puts every workspace package on NODE_PATH, so load in a process without it.
+  const script = `import { loadConfig } from ${core};
+  try { await loadConfig(${JSON.stringify(file)}, { env: {} }); } catch (error) { console.log(error.details.problems[0].message); }`;
+  const { NODE_PATH: _nodePath, ...env } = process.env;
+  const output = execFileSync(
+    process.execPath,
+    ["--input-type=module", "-e", script],
+    { env, encoding: "utf8" },
+  );
+  const packages = fileURLToPath(new URL("../../", import.meta.url));
+  t.match(output, `npm install ${join(packages, "subscriptions")}`);
+});
+
+t.test("use: a package folder loads its export", async (t) => {
+  const dir = await tempDir(t);
+  const folder = join(dir, "vendor", "folder-plugin");
+  await mkdir(join(folder, "lib"), { recursive: true });
+  await writeFile(
+    join(folder, "package.json"),
+    JSON.stringify({
+      name: "folder-plugin",
+      type: "module",
+      exports: {
+        ".": { types: "./lib/entry.d.ts", import: "./lib/entry.js" },
+        "./package.json": "./package.json",
+      },
+    }),
+  );
+  await writeFile(
+    join(folder, "lib", "entry.js"),
+    `import { definePlugin, Type } from ${core};
+    export default definePlugin({ name: "folder-plugin", version: "0.0.0", configSchema: Type.Object({}), register() {} });`,
+  );
+
+  const relative = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: ./vendor/folder-plugin }]\n`,
+  );
+  const config = await loadConfig(relative, { env: {} });
+  t.equal(config.plugins[0]?.plugin.name, "folder-plugin");
+
+  const absolute = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: ${JSON.stringify(folder)} }]\n`,
+    "absolute.yaml",
+  );
+  const loaded = await loadConfig(absolute, { env: {} });
+  t.equal(loaded.plugins[0]?.plugin.name, "folder-plugin");
+});
+
+t.test("use: a weft package folder of this checkout", async (t) => {
+  const dir = await tempDir(t);
+  const triggers = fileURLToPath(new URL("../../triggers", import.meta.url));
+  const file = await writeConfig(
+    dir,
+    `${store}plugins: [{ use: ${JSON.stringify(triggers)} }]\n`,
+  );
+  const config = await loadConfig(file, { env: {} });
+  t.equal(config.plugins[0]?.plugin.name, "@weft/triggers");
+});
+
+t.test("use: a folder without package.json is not found", async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, "empty"));
+  const [problem] = await problemsOf(
+    dir,
+    `${store}plugins: [{ use: ./empty }]\n`,
+  );
+  t.equal(problem?.code, ErrorCode.PLUGIN_NOT_FOUND);
+});

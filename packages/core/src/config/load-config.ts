@@ -7,6 +7,7 @@ import { loadPlugin, resolvePluginFile } from "../plugin/resolve-plugin.js";
 import { orderPlugins } from "../plugin/order-plugins.js";
 import { parseDuration } from "../duration.js";
 import { checkConfig } from "./check-schema.js";
+import { checkConfigDepth } from "./check-depth.js";
 import { configError, joinPath, type ConfigProblem } from "./config-problem.js";
 import { applyEnvOverrides } from "./env-overrides.js";
 import {
@@ -75,6 +76,10 @@ export async function checkLoadedConfig(
   const env = options.env ?? process.env;
   const dir = dirname(file);
   const problems: ConfigProblem[] = [];
+
+  // Interpolation and schema checks recurse per level, so a config too deep for them stops here.
+  const tooDeep = checkConfigDepth(raw);
+  if (tooDeep) throw configError(file, [tooDeep]);
 
   const interpolated = interpolate(raw, env, problems);
   const host = checkConfig<HostConfig>(

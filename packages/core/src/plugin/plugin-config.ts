@@ -1,4 +1,5 @@
 import type { TSchema } from "@sinclair/typebox";
+import { checkConfigDepth } from "../config/check-depth.js";
 import { checkConfig } from "../config/check-schema.js";
 import {
   formatProblems,
@@ -20,6 +21,10 @@ export function resolvePluginConfig(
   config: Record<string, unknown>,
   configPath: string,
 ): Record<string, unknown> {
+  // The schema check recurses per level, so a config too deep for it stops here.
+  const tooDeep = checkConfigDepth(config, configPath);
+  if (tooDeep) throw invalidConfig(plugin, [tooDeep]);
+
   const problems: ConfigProblem[] = [];
   const resolved = checkConfig<Record<string, unknown>>(
     plugin.configSchema as TSchema,
@@ -27,12 +32,14 @@ export function resolvePluginConfig(
     configPath,
     problems,
   );
-  if (problems.length > 0) {
-    throw new WeftError(
-      ErrorCode.CONFIG_INVALID,
-      `invalid config of plugin ${plugin.name}:\n${formatProblems(problems)}`,
-      { details: { plugin: plugin.name, problems } },
-    );
-  }
+  if (problems.length > 0) throw invalidConfig(plugin, problems);
   return resolved;
+}
+
+function invalidConfig(plugin: Plugin, problems: ConfigProblem[]): WeftError {
+  return new WeftError(
+    ErrorCode.CONFIG_INVALID,
+    `invalid config of plugin ${plugin.name}:\n${formatProblems(problems)}`,
+    { details: { plugin: plugin.name, problems } },
+  );
 }

@@ -1,11 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import semver from "semver";
 import { ErrorCode, WeftError } from "../errors.js";
 import { isPlugin, type Plugin } from "./define-plugin.js";
 import { builtinPlugins } from "./builtin-plugins.js";
+import { resolvePackageEntry } from "./package-entry.js";
 import { coreVersion } from "../version.js";
 
 /** Short names `use:` accepts for weft's own packages. */
@@ -20,10 +21,14 @@ export const shortNames: Readonly<Record<string, string>> = {
   "action-webhook": "@weft/action-webhook",
 };
 
+/** Folder that contains weft's package folders when core runs from a checkout of the repository. */
+const packagesDir = fileURLToPath(new URL("../../../", import.meta.url));
+
 /**
  * Finds the module file of a `use:` value: a relative or absolute path
- * (against the config's folder), or a package name resolved from the config's
- * folder first and then from `fallbackDirs`. Returns undefined when not found.
+ * (against the config's folder) of a module file or of a package folder, or
+ * a package name resolved from the config's folder first and then from
+ * `fallbackDirs`. Returns undefined when not found.
  */
 export function resolvePluginFile(
   use: string,
@@ -32,6 +37,10 @@ export function resolvePluginFile(
 ): string | undefined {
   const isPath = use.startsWith(".") || isAbsolute(use);
   const specifier = isPath ? resolve(configDir, use) : (shortNames[use] ?? use);
+  if (isPath) {
+    const entry = resolvePackageEntry(specifier);
+    if (entry) return entry;
+  }
 
   for (const dir of [configDir, ...fallbackDirs]) {
     try {
@@ -41,7 +50,9 @@ export function resolvePluginFile(
     }
     if (isPath) break;
   }
-  return isPath && existsSync(specifier) ? specifier : undefined;
+  return isPath && statSync(specifier, { throwIfNoEntry: false })?.isFile()
+    ? specifier
+    : undefined;
 }
 
 /**
@@ -105,11 +116,25 @@ function notFoundHint(
   searched: readonly string[],
 ): string {
   if (use.startsWith(".") || isAbsolute(use))
-    return `no file at ${resolve(configDir, use)}`;
+    return `no file at ${resolve(configDir, use)}, and no package folder with a package.json there`;
 
   const name = shortNames[use] ?? use;
   // Node looks in node_modules of each folder and of its parent folders.
-  return `package ${name} is not in node_modules of ${searched.join(", ")} or of their parent folders; install it next to the config (npm install ${name}), or set use: to the path of its module file`;
+  const where = `package ${name} is not in node_modules of ${searched.join(", ")} or of their parent folders`;
+  if (!name.startsWith("@weft/"))
+    return `${where}; install it next to the config (npm install ${name}), or set use: to the path of its module file`;
+
+  // The @weft packages are not on the npm registry, so `npm install @weft/...` could fetch someone else's package.
+  const folder = weftPackageFolder(name.slice("@weft/".length));
+  return `${where}; weft's packages are not published to the npm registry, so install the package folder next to the config (npm install ${folder}), or set use: to the path of its module file (${join(folder, "dist", "index.js")})`;
+}
+
+/** Returns the folder of a weft package in this checkout, or a placeholder path when core runs from elsewhere. */
+function weftPackageFolder(packageName: string): string {
+  const folder = join(packagesDir, packageName);
+  return existsSync(join(folder, "package.json"))
+    ? folder
+    : `/path/to/weft/packages/${packageName}`;
 }
 
 /** Checks the `@weft/core` range a plugin declares against the running core. */
