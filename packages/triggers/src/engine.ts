@@ -140,13 +140,7 @@ export class TriggerEngine {
           definition.create(settings, { trigger: trigger.name, logger }),
         );
       } catch (error) {
-        problems.push({
-          path,
-          code: isWeftError(error)
-            ? error.code
-            : TriggersErrorCode.CONFIG_INVALID,
-          message: (error as Error).message,
-        });
+        problems.push(...actionProblems(error, path));
       }
     }
 
@@ -228,4 +222,35 @@ export class TriggerEngine {
         disabled,
       });
   }
+}
+
+/**
+ * Turns an error of an action's `create` into config problems under the
+ * action's path: one per entry of `details.problems` when the action lists
+ * several, else one at `details.path` inside the action when it names one.
+ */
+function actionProblems(error: unknown, actionPath: string): ConfigProblem[] {
+  if (!isWeftError(error))
+    return [
+      {
+        path: actionPath,
+        code: TriggersErrorCode.CONFIG_INVALID,
+        message: (error as Error).message,
+      },
+    ];
+
+  const at = (path: unknown) =>
+    typeof path === "string" && path !== ""
+      ? `${actionPath}.${path}`
+      : actionPath;
+  const listed = error.details.problems;
+  if (Array.isArray(listed) && listed.length > 0)
+    return listed.map((problem: { path?: unknown; message?: unknown }) => ({
+      path: at(problem.path),
+      code: error.code,
+      message: String(problem.message),
+    }));
+  return [
+    { path: at(error.details.path), code: error.code, message: error.message },
+  ];
 }

@@ -1,11 +1,7 @@
 import { isWeftError, type PluginHost, type RouteContext } from "@weft/core";
 import type { TriggerEngine } from "./engine.js";
-import {
-  TriggersErrorCode,
-  statusByCode,
-  triggersError,
-  type TriggersErrorCodeValue,
-} from "./errors.js";
+import { statusByCode, type TriggersErrorCodeValue } from "./errors.js";
+import { invalidRequest, objectBody, previewValue } from "./request-body.js";
 
 const defaultPageSize = 100;
 const maxPageSize = 1000;
@@ -42,7 +38,7 @@ export function registerRoutes(host: PluginHost, engine: TriggerEngine): void {
 
   route("PUT", "/v1/triggers/:name/state", async (context) => {
     const runner = engine.runner(param(context, "name"));
-    const body = await objectBody(context);
+    const body = await objectBody(context, ["enabled"]);
     if (typeof body.enabled !== "boolean")
       throw invalidRequest(
         'body must be { "enabled": true } or { "enabled": false }',
@@ -93,14 +89,14 @@ export function registerRoutes(host: PluginHost, engine: TriggerEngine): void {
 
   route("POST", "/v1/triggers/:name/replay", async (context) => {
     const runner = engine.runner(param(context, "name"));
-    const body = await objectBody(context);
+    const body = await objectBody(context, ["fromSeq"]);
     if (
       typeof body.fromSeq !== "number" ||
       !Number.isInteger(body.fromSeq) ||
       body.fromSeq < 1
     ) {
       throw invalidRequest(
-        `fromSeq must be an integer >= 1, got ${JSON.stringify(body.fromSeq)}`,
+        `fromSeq must be an integer >= 1, got ${previewValue(body.fromSeq)}`,
       );
     }
     context.send(202, await runner.replay(body.fromSeq));
@@ -108,11 +104,16 @@ export function registerRoutes(host: PluginHost, engine: TriggerEngine): void {
 
   route("POST", "/v1/triggers/:name/invoke", async (context) => {
     const runner = engine.runner(param(context, "name"));
-    const body = await objectBody(context);
+    const body = await objectBody(context, ["id", "class", "op"]);
     const id = body.id;
     if ((typeof id !== "string" || id === "") && typeof id !== "number")
       throw invalidRequest(
         'body must name the object: { "id": "...", "class": "..." }',
+      );
+
+    if (body.class !== undefined && typeof body.class !== "string")
+      throw invalidRequest(
+        `class must be a string naming a class, got ${previewValue(body.class)}`,
       );
 
     const status = runner.status();
@@ -128,13 +129,13 @@ export function registerRoutes(host: PluginHost, engine: TriggerEngine): void {
       );
     if (status.classes && !status.classes.includes(className)) {
       throw invalidRequest(
-        `trigger ${runner.name} does not cover class ${className}; it covers ${status.classes.join(", ")}`,
+        `trigger ${runner.name} does not cover class ${previewValue(className)}; it covers ${status.classes.join(", ")}`,
       );
     }
     const op = body.op ?? "UPDATE";
     if (op !== "INSERT" && op !== "UPDATE")
       throw invalidRequest(
-        `op must be INSERT or UPDATE, got ${JSON.stringify(op)}`,
+        `op must be INSERT or UPDATE, got ${previewValue(op)}`,
       );
 
     context.send(202, await runner.invoke(className, String(id), op));
@@ -172,29 +173,13 @@ function param(context: RouteContext, name: string): string {
   return value;
 }
 
-async function objectBody(
-  context: RouteContext,
-): Promise<Record<string, unknown>> {
-  const body = await context.json();
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw invalidRequest("request body must be a JSON object");
-  return body as Record<string, unknown>;
-}
-
 function pageSize(context: RouteContext): number {
   const text = context.query.get("limit");
   if (text === null) return defaultPageSize;
   const limit = Number(text);
   if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize)
     throw invalidRequest(
-      `limit must be an integer from 1 to ${maxPageSize}, got ${JSON.stringify(text)}`,
+      `limit must be an integer from 1 to ${maxPageSize}, got ${previewValue(text)}`,
     );
   return limit;
-}
-
-function invalidRequest(message: string) {
-  return triggersError(
-    TriggersErrorCode.REQUEST_INVALID as TriggersErrorCodeValue,
-    message,
-  );
 }

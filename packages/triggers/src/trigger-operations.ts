@@ -6,6 +6,7 @@ import type { DeadLetters } from "./dead-letters.js";
 import { TriggersErrorCode, triggersError } from "./errors.js";
 import type { PendingStore } from "./pending-store.js";
 import { newRecord } from "./records.js";
+import { previewValue } from "./request-body.js";
 import type { TriggerScope } from "./trigger-scope.js";
 
 /** The delivery that a manual invocation or a redelivery queued. */
@@ -96,7 +97,7 @@ export class TriggerOperations {
     if (!object) {
       throw triggersError(
         TriggersErrorCode.OBJECT_NOT_FOUND,
-        `no ${className} object with id ${key}; check the class and the id`,
+        `no ${className} object with id ${previewValue(key)}; check the class and the id`,
         {
           details: { trigger: name, class: className, id: key },
         },

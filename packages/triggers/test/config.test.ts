@@ -145,6 +145,14 @@ t.test("actions are checked against their own schema at start", async (t) => {
           },
         },
         { name: "b", action: { use: "webhook", url: "ftp://x/" } },
+        {
+          name: "c",
+          action: {
+            use: "webhook",
+            url: "http://127.0.0.1:9/",
+            headers: { "Bad Name": "x" },
+          },
+        },
       ],
     },
   }).catch((caught: unknown) => caught);
@@ -157,8 +165,14 @@ t.test("actions are checked against their own schema at start", async (t) => {
   t.match(message, /plugins\[1\]\.triggers\[0\]\.action\.bogus: unknown key/);
   t.match(
     message,
-    /plugins\[1\]\.triggers\[1\]\.action: url must use http or https/,
+    /plugins\[1\]\.triggers\[1\]\.action\.url: url "ftp:\/\/x\/" uses ftp/,
   );
+  t.match(
+    message,
+    /plugins\[1\]\.triggers\[2\]\.action\.url: .*allowedNetworks/,
+    "each of several action problems gets its own path",
+  );
+  t.match(message, /plugins\[1\]\.triggers\[2\]\.action\.headers\.Bad Name: /);
 });
 
 t.test(

@@ -19,8 +19,16 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from "graphql";
-import { SubscriptionsErrorCode, graphQLErrorWithCode } from "../errors.js";
+import {
+  SubscriptionsErrorCode,
+  graphQLErrorWithCode,
+  isStackOverflow,
+  toGraphQLError,
+  tooDeepError,
+  withCode,
+} from "../errors.js";
 import { createDepthLimitRule } from "./depth-limit.js";
+import { checkVariablesDepth } from "./variables-depth.js";
 
 /** A GraphQL request as clients send it over HTTP and in `subscribe` messages. */
 export interface GraphQLRequest {
@@ -78,8 +86,23 @@ export class RequestPreparer {
     this.#rules = [...specifiedRules, createDepthLimitRule(maxQueryDepth)];
   }
 
-  /** Prepares a request, or returns the GraphQL errors that reject it. */
+  /**
+   * Prepares a request, or returns the GraphQL errors that reject it. Every
+   * error carries a code in `extensions.code`.
+   */
   prepare(
+    request: GraphQLRequest,
+  ): PreparedRequest | { errors: readonly GraphQLError[] } {
+    try {
+      return this.#prepare(request);
+    } catch (error) {
+      // graphql-js recurses over argument values and selections, so deep input can overflow in any step.
+      if (isStackOverflow(error)) return { errors: [tooDeepError("process")] };
+      throw error;
+    }
+  }
+
+  #prepare(
     request: GraphQLRequest,
   ): PreparedRequest | { errors: readonly GraphQLError[] } {
     const parsed = this.#parse(request.query);
@@ -92,10 +115,20 @@ export class RequestPreparer {
       const message = operationName
         ? `no operation named ${operationName} in the document`
         : "the document has several operations; name one with operationName";
-      return { errors: [new GraphQLError(message)] };
+      return {
+        errors: [
+          graphQLErrorWithCode(
+            SubscriptionsErrorCode.OPERATION_NAME_INVALID,
+            message,
+          ),
+        ],
+      };
     }
 
     const rawVariables = request.variables ?? {};
+    const tooDeep = checkVariablesDepth(rawVariables);
+    if (tooDeep) return { errors: [tooDeep] };
+
     const coerced = getVariableValues(
       this.#schema,
       operation.variableDefinitions ?? [],
@@ -104,7 +137,7 @@ export class RequestPreparer {
         maxErrors: 20,
       },
     );
-    if (coerced.errors) return { errors: coerced.errors };
+    if (coerced.errors) return { errors: coerced.errors.map(variableError) };
 
     if (operation.operation !== "subscription") {
       return {
@@ -140,9 +173,12 @@ export class RequestPreparer {
     if (fields.length !== 1) {
       return {
         errors: [
-          new GraphQLError(
-            "a subscription must select exactly one root field",
-            { nodes: operation },
+          withCode(
+            new GraphQLError(
+              "a subscription must select exactly one root field",
+              { nodes: operation },
+            ),
+            SubscriptionsErrorCode.DOCUMENT_INVALID,
           ),
         ],
       };
@@ -155,9 +191,12 @@ export class RequestPreparer {
     if (!definition) {
       return {
         errors: [
-          new GraphQLError(`unknown subscription field ${node.name.value}`, {
-            nodes: node,
-          }),
+          withCode(
+            new GraphQLError(`unknown subscription field ${node.name.value}`, {
+              nodes: node,
+            }),
+            SubscriptionsErrorCode.DOCUMENT_INVALID,
+          ),
         ],
       };
     }
@@ -166,7 +205,14 @@ export class RequestPreparer {
     try {
       args = getArgumentValues(definition, node, coerced);
     } catch (error) {
-      return { errors: [error as GraphQLError] };
+      return {
+        errors: [
+          withCode(
+            toGraphQLError(error),
+            SubscriptionsErrorCode.ARGUMENT_INVALID,
+          ),
+        ],
+      };
     }
 
     const keyVariables = { ...coerced };
@@ -198,9 +244,12 @@ export class RequestPreparer {
     try {
       const document = parse(query);
       const errors = validate(this.#schema, document, this.#rules);
-      entry = errors.length > 0 ? { errors } : { document };
+      entry =
+        errors.length > 0
+          ? { errors: errors.map(documentError) }
+          : { document };
     } catch (error) {
-      entry = { errors: [tooDeepToParse(error) ?? (error as GraphQLError)] };
+      entry = { errors: [tooDeepToParse(error) ?? documentError(error)] };
     }
 
     this.#documents.set(query, entry);
@@ -218,11 +267,33 @@ export class RequestPreparer {
  * before the filter compiler's own nesting limit can apply.
  */
 function tooDeepToParse(error: unknown): GraphQLError | undefined {
-  if (!(error instanceof RangeError) || !/call stack/i.test(error.message))
-    return undefined;
+  if (!isStackOverflow(error)) return undefined;
   return graphQLErrorWithCode(
     SubscriptionsErrorCode.QUERY_TOO_DEEP,
     "the document nests too deep to parse; flatten nested where filters and lists",
+  );
+}
+
+/**
+ * Gives a syntax or validation error the code
+ * `WEFT_ERR_SUBSCRIPTIONS_DOCUMENT_INVALID` unless it has one. Any other
+ * failure is internal and keeps its original error for the host log.
+ */
+function documentError(error: unknown): GraphQLError {
+  if (!(error instanceof GraphQLError)) return toGraphQLError(error);
+  return withCode(error, SubscriptionsErrorCode.DOCUMENT_INVALID);
+}
+
+/**
+ * Gives a variable coercion error a code. graphql-js catches a stack
+ * overflow of its coercion and returns it among the errors.
+ */
+function variableError(error: GraphQLError): GraphQLError {
+  if (isStackOverflow(error) || isStackOverflow(error.originalError))
+    return tooDeepError("coerce its variables");
+  return withCode(
+    toGraphQLError(error),
+    SubscriptionsErrorCode.VARIABLES_INVALID,
   );
 }
 

@@ -386,9 +386,9 @@ export class SubscriptionManager {
       return { classes, operations };
     }
 
-    const where = toCoreWhere(args.where);
-    if (!where) return { classes: [target.className], operations };
     try {
+      const where = toCoreWhere(args.where);
+      if (!where) return { classes: [target.className], operations };
       return {
         classes: [target.className],
         operations,

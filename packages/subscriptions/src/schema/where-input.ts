@@ -1,4 +1,4 @@
-import type { Where } from "@weft/core";
+import { ErrorCode, MAX_WHERE_DEPTH, WeftError, type Where } from "@weft/core";
 import { combinatorNames } from "./names.js";
 
 /** Operators whose explicit null operand means "compare with null". */
@@ -11,29 +11,57 @@ const nullableOperators = new Set(["equals", "notEquals"]);
  * conditions, and null operands other than `equals: null` and
  * `notEquals: null`. Returns undefined when nothing is left, which matches
  * every object.
+ * @throws WeftError `WEFT_ERR_FILTER_INVALID` for more than
+ * `MAX_WHERE_DEPTH` levels of `and`, `or` and `not`, as core's compileFilter
+ * raises for the same filter.
  */
 export function toCoreWhere(input: unknown): Where | undefined {
   if (input === null || input === undefined) return undefined;
 
+  const where = toCoreClause(input as Record<string, unknown>, ["where"]);
+  return Object.keys(where).length > 0 ? where : undefined;
+}
+
+/**
+ * Converts one clause. A clause with nothing left stays `{}`, not absent,
+ * because core matches `{}` against every object: `not: {}` then matches
+ * nothing and `or: [{}]` everything, as in HTTP and trigger filters.
+ */
+function toCoreClause(input: Record<string, unknown>, path: string[]): Where {
   const where: Where = {};
-  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+  for (const [key, value] of Object.entries(input)) {
     if (value === null || value === undefined) continue;
 
     if (key === "and" || key === "or") {
-      const clauses = (value as unknown[])
-        .map(toCoreWhere)
-        .filter((clause): clause is Where => clause !== undefined);
-      // An empty `and` matches everything and an empty `or` nothing, as in core.
-      where[key] = clauses;
+      checkDepth(path, key);
+      where[key] = (value as Array<Record<string, unknown>>).map((clause, i) =>
+        toCoreClause(clause, [...path, `${key}[${i}]`]),
+      );
     } else if (key === "not") {
-      const clause = toCoreWhere(value);
-      if (clause) where.not = clause;
+      checkDepth(path, key);
+      where.not = toCoreClause(value as Record<string, unknown>, [
+        ...path,
+        key,
+      ]);
     } else if (!combinatorNames.has(key)) {
       const condition = toCoreCondition(value as Record<string, unknown>);
       if (condition) where[key] = condition;
     }
   }
-  return Object.keys(where).length > 0 ? where : undefined;
+  return where;
+}
+
+/** Raises core's error for a clause nested `MAX_WHERE_DEPTH` levels deep, so the GraphQL API enforces the limit of HTTP and config filters. */
+function checkDepth(path: string[], key: string): void {
+  const depth = path.length - 1;
+  if (depth < MAX_WHERE_DEPTH) return;
+
+  const where = [...path, key].join(".");
+  throw new WeftError(
+    ErrorCode.FILTER_INVALID,
+    `${where}: nested deeper than ${MAX_WHERE_DEPTH} levels of and, or and not; flatten the filter`,
+    { details: { path: where } },
+  );
 }
 
 function toCoreCondition(
