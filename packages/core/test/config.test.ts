@@ -513,6 +513,50 @@ t.test("deeply nested config is a config problem", async (t) => {
   }
 });
 
+t.test("deeply nested YAML is a config problem", async (t) => {
+  const dir = await configDir(t);
+  for (const [name, text] of [
+    ["flow list", `${store}x: ${"[".repeat(3000)}${"]".repeat(3000)}\n`],
+    [
+      "block map",
+      `${store}${Array.from({ length: 3000 }, (_, i) => `${" ".repeat(i)}k:`).join("\n")} 1\n`,
+    ],
+  ]) {
+    const problems = await problemsOf(
+      dir,
+      text,
+      {},
+      `deep-${name.replace(" ", "-")}.yaml`,
+    );
+    t.equal(problems.length, 1, `${name}: one problem`);
+    t.equal(problems[0]?.code, ErrorCode.CONFIG_INVALID, name);
+    t.match(
+      problems[0]?.message,
+      "nested too deep to parse; the limit is 100 levels",
+      name,
+    );
+  }
+});
+
+t.test("YAML syntax error names its position once", async (t) => {
+  const dir = await configDir(t);
+  const file = await writeConfig(
+    dir,
+    "store: { use: memory\n",
+    "unclosed.yaml",
+  );
+  const error = (await loadConfig(file).catch(
+    (caught: unknown) => caught,
+  )) as WeftError;
+  t.equal(error.code, ErrorCode.CONFIG_PARSE);
+  t.equal(
+    error.message.match(/at line \d+, column \d+/g)?.length,
+    1,
+    error.message,
+  );
+  t.notMatch(error.message, /:$/, "no colon without text after it");
+});
+
 t.test("config at the depth limit passes the depth check", async (t) => {
   const dir = await configDir(t);
   // The root is level 1 and `plugins` level 2, so the nested objects add 98 levels.

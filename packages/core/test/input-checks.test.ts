@@ -73,6 +73,48 @@ t.test("deeply nested body over HTTP is 422", async (t) => {
   t.equal(single.body.error.code, ErrorCode.OBJECT_INVALID);
 });
 
+t.test("deep or huge id, class and op get bounded 4xx", async (t) => {
+  const host = await startHost(t);
+  const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+  const wide = JSON.stringify({ k: "x".repeat(1_000_000) });
+  const cases: Array<[string, string, string]> = [
+    [
+      "deep id",
+      "/v1/objects",
+      `{"class":"Product","id":${deep},"properties":{}}`,
+    ],
+    ["deep class", "/v1/objects", `{"class":${deep},"properties":{}}`],
+    [
+      "deep op",
+      "/v1/batch/objects",
+      `{"objects":[{"op":${deep},"class":"Product","id":"a"}]}`,
+    ],
+    [
+      "wide property",
+      "/v1/objects",
+      `{"class":"Product","id":"a","properties":{"name":${wide}}}`,
+    ],
+  ];
+
+  for (const [name, path, body] of cases) {
+    const response = await request(host, "POST", path, body);
+    const error =
+      response.body.error ?? response.body.results?.[0]?.error ?? {};
+    t.ok(
+      response.status >= 200 && response.status < 500,
+      `${name}: status ${response.status} is not a server error`,
+    );
+    t.not(error.code, ErrorCode.INTERNAL, `${name}: not an internal error`);
+    t.ok(
+      JSON.stringify(response.body).length < 2000,
+      `${name}: the response quotes a bounded preview`,
+    );
+  }
+
+  const health = await fetch(`${host.http!.url}/healthz`);
+  t.equal(health.status, 200, "the host keeps serving");
+});
+
 t.test("store failure is logged with stack and ids", async (t) => {
   const { logger, lines } = captureLogger();
   const store = new MemoryStore();

@@ -1,7 +1,12 @@
-import { isWeftError, type PluginHost, type RouteContext } from "@weft/core";
+import {
+  isWeftError,
+  previewValue,
+  type PluginHost,
+  type RouteContext,
+} from "@weft/core";
 import type { TriggerEngine } from "./engine.js";
 import { statusByCode, type TriggersErrorCodeValue } from "./errors.js";
-import { invalidRequest, objectBody, previewValue } from "./request-body.js";
+import { invalidRequest, objectBody } from "./request-body.js";
 
 const defaultPageSize = 100;
 const maxPageSize = 1000;

@@ -1,12 +1,11 @@
 import type { ChangeEvent } from "@weft/core";
-import { toObjectId } from "@weft/core";
+import { previewValue, toObjectId } from "@weft/core";
 import { v7 as uuidv7 } from "uuid";
 import type { ChangeReader } from "./change-reader.js";
 import type { DeadLetters } from "./dead-letters.js";
 import { TriggersErrorCode, triggersError } from "./errors.js";
 import type { PendingStore } from "./pending-store.js";
 import { newRecord } from "./records.js";
-import { previewValue } from "./request-body.js";
 import type { TriggerScope } from "./trigger-scope.js";
 
 /** The delivery that a manual invocation or a redelivery queued. */

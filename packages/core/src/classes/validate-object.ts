@@ -1,4 +1,5 @@
 import { isObjectId } from "../ids.js";
+import { previewValue } from "../preview-value.js";
 import type { ClassDefinition, PropertyType } from "./types.js";
 
 /** One invalid property of an object. */
@@ -15,9 +16,7 @@ function describe(value: unknown): string {
   // JSON.parse turns 1e400 into Infinity, which JSON.stringify would print as null.
   if (typeof value === "number") return `number ${String(value)}`;
   if (Array.isArray(value)) return "array";
-  return typeof value === "string"
-    ? `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`
-    : `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${previewValue(value)}`;
 }
 
 /** Tells why a value does not fit a property type, or returns undefined when it fits. */

@@ -3,6 +3,8 @@ import { extname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseDocument } from "yaml";
 import { ErrorCode, WeftError } from "../errors.js";
+import { maxConfigDepth } from "./check-depth.js";
+import { configError } from "./config-problem.js";
 
 /**
  * Reads a config file: YAML (`.yaml`, `.yml`), JSON (`.json`), or an ES
@@ -45,18 +47,29 @@ function parseJson(file: string, text: string): unknown {
 }
 
 function parseYaml(file: string, text: string): unknown {
-  const document = parseDocument(text, {
-    uniqueKeys: true,
-    prettyErrors: true,
-  });
+  let document: ReturnType<typeof parseDocument>;
+  let value: unknown;
+  try {
+    document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+    value = document.errors.length > 0 ? undefined : document.toJS();
+  } catch (error) {
+    if (isStackOverflow(error)) throw tooDeep(file);
+    throw error;
+  }
+
   if (document.errors.length > 0) {
     const first = document.errors[0];
+    if (isStackOverflow(first)) throw tooDeep(file);
     const where = first.linePos
       ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`
       : "";
+    // The parser's pretty message repeats the position and ends with a colon before a source excerpt.
+    const reason = first.message
+      .split("\n")[0]
+      .replace(/ at line \d+, column \d+:?$/, "");
     throw new WeftError(
       ErrorCode.CONFIG_PARSE,
-      `config file ${file} is not valid YAML${where}: ${first.message.split("\n")[0]}`,
+      `config file ${file} is not valid YAML${where}: ${reason}`,
       {
         details: {
           file,
@@ -66,7 +79,26 @@ function parseYaml(file: string, text: string): unknown {
       },
     );
   }
-  return document.toJS() ?? {};
+  return value ?? {};
+}
+
+/** Tells whether an error is a call stack overflow, which the YAML parser reports for deeply nested documents. */
+function isStackOverflow(error: unknown): boolean {
+  return (
+    error instanceof RangeError ||
+    /Maximum call stack size exceeded/.test((error as Error).message ?? "")
+  );
+}
+
+/** Builds the config problem of a document too deep for the parser, as the depth check reports a parsed one. */
+function tooDeep(file: string): WeftError {
+  return configError(file, [
+    {
+      path: "",
+      code: ErrorCode.CONFIG_INVALID,
+      message: `nested too deep to parse; the limit is ${maxConfigDepth} levels of objects and arrays, so flatten the config`,
+    },
+  ]);
 }
 
 async function importConfig(file: string): Promise<unknown> {

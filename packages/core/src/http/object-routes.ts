@@ -1,5 +1,6 @@
 import { ErrorCode, WeftError } from "../errors.js";
 import { isObjectId, toObjectId } from "../ids.js";
+import { previewValue } from "../preview-value.js";
 import type { Host } from "../host.js";
 import type { StoredObject } from "../store/types.js";
 import type { WriteRequest, WriteResult } from "../write/types.js";
@@ -29,7 +30,7 @@ function checkKeys(
   const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
     throw badRequest(
-      `${what} has unknown key ${JSON.stringify(unknown[0])}; allowed keys: ${allowed.join(", ")}`,
+      `${what} has unknown key ${previewValue(unknown[0])}; allowed keys: ${allowed.join(", ")}`,
       { key: unknown[0] },
     );
   }
@@ -74,7 +75,7 @@ function requireClass(
   }
   throw new WeftError(
     ErrorCode.CLASS_UNKNOWN,
-    `unknown class ${JSON.stringify(name)}; configured classes: ${[...host.classes.keys()].join(", ") || "none"}`,
+    `unknown class ${previewValue(name)}; configured classes: ${[...host.classes.keys()].join(", ") || "none"}`,
     { details: { class: name, status } },
   );
 }

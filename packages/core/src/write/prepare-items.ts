@@ -7,6 +7,7 @@ import {
   toObjectId,
   uuidV5FromText,
 } from "../ids.js";
+import { previewValue } from "../preview-value.js";
 import { setOwnProperty } from "../store/own-property.js";
 import type { ItemError, WriteRequest } from "./types.js";
 import type { WriteItem } from "./write-batch.js";
@@ -62,7 +63,7 @@ export function prepareItem(
     return reject(
       index,
       ErrorCode.OBJECT_INVALID,
-      `op must be upsert, patch or delete, got ${JSON.stringify(request.op)}`,
+      `op must be upsert, patch or delete, got ${previewValue(request.op)}`,
     );
   }
   if (request.class === undefined || request.class === null) {
@@ -76,7 +77,7 @@ export function prepareItem(
     return reject(
       index,
       ErrorCode.CLASS_UNKNOWN,
-      `unknown class ${JSON.stringify(request.class)}; configured classes: ${[...classNames].join(", ") || "none"}`,
+      `unknown class ${previewValue(request.class)}; configured classes: ${[...classNames].join(", ") || "none"}`,
     );
   }
 
@@ -155,7 +156,7 @@ function resolveId(request: WriteRequest): string | { message: string } {
     // A lone UTF-16 surrogate has no UTF-8 form, so it cannot name an object.
     if (!isWellFormed(key))
       return {
-        message: `id ${JSON.stringify(key)} is not well-formed Unicode`,
+        message: `id ${previewValue(key)} is not well-formed Unicode`,
       };
     return uuidV5FromText(key);
   }
@@ -165,6 +166,6 @@ function resolveId(request: WriteRequest): string | { message: string } {
   )
     return toObjectId(key);
   return {
-    message: `id must be a UUID, another string or a number, got ${JSON.stringify(key)}`,
+    message: `id must be a UUID, another string or a number, got ${previewValue(key)}`,
   };
 }
