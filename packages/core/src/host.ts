@@ -259,6 +259,7 @@ export class Host {
 
   async #runInit(): Promise<void> {
     if (this.#initialized) return;
+    this.#checkVectorDimensions();
     await runTapsWithDeadline(this.hooks.init as never, {
       hookName: "init",
       timeoutMs: this.#startTimeout,
@@ -462,6 +463,31 @@ export class Host {
     ).catch((error: unknown) =>
       this.logger.error({ err: error, step }, "shutdown step timed out"),
     );
+  }
+
+  /**
+   * Rejects a class whose `vectorDimensions` differs from its vectorizer's
+   * dimensions, because every vector write to it would then be rejected.
+   * A vectorizer that is not registered is reported elsewhere.
+   * @throws WeftError `WEFT_ERR_CONFIG_INVALID` naming the class and both sizes.
+   */
+  #checkVectorDimensions(): void {
+    let index = 0;
+    for (const definition of this.classes.values()) {
+      const declared = definition.vectorDimensions;
+      const produced = this.#vectorDimensions(definition.name);
+      if (
+        declared !== undefined &&
+        produced !== undefined &&
+        declared !== produced
+      )
+        throw new WeftError(
+          ErrorCode.CONFIG_INVALID,
+          `classes[${index}].vectorDimensions: class ${definition.name} declares ${declared} dimensions, but its vectorizer ${definition.vectorizer?.use} produces ${produced}; set vectorDimensions to ${produced} or remove it`,
+          { details: { path: `classes[${index}].vectorDimensions` } },
+        );
+      index += 1;
+    }
   }
 
   #vectorDimensions(className: string): number | undefined {

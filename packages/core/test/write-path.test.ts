@@ -451,6 +451,27 @@ t.test("vector length must match the class's vectorizer", async (t) => {
   t.equal(right.status, "ok");
 });
 
+t.test("vectorDimensions must match the vectorizer", async (t) => {
+  const started = startHost(t, {
+    hashDimensions: 8,
+    classes: [
+      {
+        name: "Doc",
+        properties: [{ name: "title", type: "text" }],
+        vectorizer: { use: "hash", fields: ["title"] },
+        vectorDimensions: 4,
+      },
+    ],
+  });
+  const error = (await started.catch((caught: unknown) => caught)) as WeftError;
+  t.equal(error.code, ErrorCode.CONFIG_INVALID);
+  t.equal(error.details.path, "classes[0].vectorDimensions");
+  t.match(
+    error.message,
+    /class Doc declares 4 dimensions, but its vectorizer hash produces 8/,
+  );
+});
+
 t.test("lone surrogate id is rejected", async (t) => {
   const host = await startHost(t);
   const [result] = await host.write([
