@@ -115,6 +115,27 @@ t.test("deep or huge id, class and op get bounded 4xx", async (t) => {
   t.equal(health.status, 200, "the host keeps serving");
 });
 
+t.test("deep list in a vectorized field is rejected", async (t) => {
+  const host = await startHost(t, {
+    classes: [
+      {
+        name: "Doc",
+        properties: [{ name: "title", type: "text" }],
+        vectorizer: { use: "hash", fields: ["title"] },
+      },
+    ],
+  });
+  let deep: unknown[] = [];
+  for (let i = 0; i < 10_000; i++) deep = [deep];
+
+  const [result] = await host.write([
+    { op: "upsert", class: "Doc", id, properties: { title: deep } },
+  ]);
+  t.equal(result.status, "rejected");
+  t.equal(result.error?.code, ErrorCode.OBJECT_INVALID);
+  t.match(result.error?.message, /title: expected text/);
+});
+
 t.test("store failure is logged with stack and ids", async (t) => {
   const { logger, lines } = captureLogger();
   const store = new MemoryStore();

@@ -9,11 +9,30 @@ export function vectorText(
   properties: Record<string, unknown>,
   fields: string[],
 ): string {
-  return fields
-    .map((field) => properties[field])
-    .filter((value) => value !== null && value !== undefined)
-    .map((value) => (Array.isArray(value) ? value.join(" ") : String(value)))
-    .join("\n");
+  const parts: string[] = [];
+  for (const field of fields) {
+    const text = fieldText(properties[field]);
+    if (text !== undefined) parts.push(text);
+  }
+  return parts.join("\n");
+}
+
+/**
+ * Returns the text of one field value, or undefined for a value with none.
+ * Vectorizing runs before the class's checks, so a value may still be of any
+ * shape. Only the scalar elements of a list are joined, because
+ * `Array.join` recurses into nested lists and a list nested 10,000 deep
+ * overflowed the stack. An object contributes nothing, and the checks then
+ * reject the write.
+ */
+function fieldText(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (Array.isArray(value))
+    return value
+      .filter((item) => item === null || typeof item !== "object")
+      .join(" ");
+  if (typeof value === "object") return undefined;
+  return String(value);
 }
 
 /**
