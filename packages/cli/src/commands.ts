@@ -36,8 +36,10 @@ const uncheckedNote =
 
 /**
  * Formats an error of the host for the terminal. The host wraps a plugin's
- * error as WEFT_ERR_PLUGIN_REGISTER or WEFT_ERR_HOOK_FAILED, so the plugin's
- * own code, the one docs/errors.md describes, is appended in brackets.
+ * error as WEFT_ERR_PLUGIN_REGISTER or WEFT_ERR_HOOK_FAILED. When the
+ * plugin's error lists config problems, they print one per line as schema
+ * problems do. Otherwise the plugin's own code, the one docs/errors.md
+ * describes, is appended in brackets.
  */
 function describeError(error: WeftError): string {
   const cause = error.cause;
@@ -45,8 +47,29 @@ function describeError(error: WeftError): string {
     (error.code === ErrorCode.PLUGIN_REGISTER ||
       error.code === ErrorCode.HOOK_FAILED) &&
     isWeftError(cause);
-  const causeCode = wrapped ? ` [${cause.code}]` : "";
-  return `${error.code}: ${error.message}${causeCode}`;
+  if (!wrapped) return `${error.code}: ${error.message}`;
+
+  const problems = configProblemsOf(cause);
+  if (problems.length > 0)
+    return `plugin ${String(error.details.plugin)} found ${problems.length} problem(s)\n${formatProblems(problems)}`;
+  return `${error.code}: ${error.message} [${cause.code}]`;
+}
+
+/** Returns the config problems a plugin's error lists in `details.problems`, each with a path and a message. */
+function configProblemsOf(error: WeftError): ConfigProblem[] {
+  const listed = error.details.problems;
+  if (!Array.isArray(listed)) return [];
+  const problems: ConfigProblem[] = [];
+  for (const item of listed as Array<Partial<ConfigProblem>>) {
+    if (typeof item?.path !== "string" || typeof item.message !== "string")
+      return [];
+    problems.push({
+      path: item.path,
+      message: item.message,
+      code: typeof item.code === "string" ? item.code : error.code,
+    });
+  }
+  return problems;
 }
 
 async function load(

@@ -357,6 +357,16 @@ plugins:
   );
   t.match(result.err, /allowedNetworks: \[127\.0\.0\.1\/32\]/);
   t.match(result.err, /WEFT_ERR_WEBHOOK_CONFIG_INVALID/);
+  t.match(
+    result.err,
+    /plugin @weft\/triggers found 1 problem\(s\)\nplugins\[1\]\.triggers\[0\]\.action\.url: url "http:\/\/127\.0\.0\.1:9000\/hook" points to/,
+    "the plugin's problems print one per line with their paths",
+  );
+  t.notMatch(
+    result.err,
+    /WEFT_ERR_HOOK_FAILED/,
+    "the host's wrapper code is not printed",
+  );
 
   const allowed = await configFile(
     t,
