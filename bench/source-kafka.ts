@@ -53,6 +53,8 @@ import {
 } from "@weft/core";
 import sourceKafka, { ConsumerSchema } from "@weft/source-kafka";
 import sqliteStore from "@weft/store-sqlite";
+// The schema steps are internal to the store, so the ceiling phase reads them from its build.
+import { migrations as storeMigrations } from "../packages/store-sqlite/dist/schema.js";
 import {
   brokers as sharedBrokers,
   createTopic,
@@ -249,33 +251,6 @@ async function source(
 /** The source's default `batchSize`: the ceiling phase commits this many objects per transaction. */
 const SOURCE_BATCH_SIZE = ConsumerSchema.properties.batchSize.default as number;
 
-/** The `objects` and `changes` tables of @weft/store-sqlite's schema version 1. */
-const STORE_TABLES = `
-  CREATE TABLE objects (
-    class TEXT NOT NULL,
-    id TEXT NOT NULL,
-    properties TEXT NOT NULL,
-    vector BLOB,
-    version INTEGER NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (class, id)
-  );
-  CREATE TABLE changes (
-    seq INTEGER PRIMARY KEY,
-    op TEXT NOT NULL,
-    class TEXT NOT NULL,
-    id TEXT NOT NULL,
-    before TEXT,
-    after TEXT,
-    vector BLOB,
-    timestamp TEXT NOT NULL,
-    timestamp_ms INTEGER NOT NULL,
-    tx_id TEXT NOT NULL,
-    origin TEXT NOT NULL,
-    metadata TEXT NOT NULL
-  );
-`;
-
 /** Returns the objects the source writes for messages `start` to `end - 1`: parsed values with the ids of their keys. */
 function parsedObjects(
   start: number,
@@ -302,7 +277,8 @@ function sqliteCeiling(file: string): Timing {
     db.pragma("synchronous = FULL");
     // The store checkpoints from a worker thread, so here no checkpoint runs at all and none is timed.
     db.pragma("wal_autocheckpoint = 0");
-    db.exec(STORE_TABLES);
+    // The store's first schema step creates its objects and changes tables (and empty others), without indexes.
+    storeMigrations[0].up(db);
     const insertObject = db.prepare(
       "INSERT INTO objects (class, id, properties, vector, version, updated_at) VALUES (?, ?, ?, NULL, 1, ?)",
     );

@@ -243,28 +243,6 @@ class WebhookAction implements ActionHandler {
     if (!this.#destroyed) await this.#agent.close();
   }
 
-  /** Sends one request and returns its status and the headers the outcome needs, once the headers arrived. */
-  #exchange(
-    origin: string,
-    path: string,
-    method: string,
-    headers: string[],
-    body: Buffer | undefined,
-    headersTimeout: number,
-  ): Promise<ResponseHead> {
-    return new Promise((resolve, reject) => {
-      this.#dispatch(
-        origin,
-        path,
-        method,
-        headers,
-        body,
-        headersTimeout,
-        new ResponseReader(this.#config.maxResponseBytes, resolve, reject),
-      );
-    });
-  }
-
   #dispatch(
     origin: string,
     path: string,
@@ -338,13 +316,16 @@ class WebhookAction implements ActionHandler {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return this.#failure(timedOut(url));
       try {
-        response = await this.#exchange(
-          url.origin,
-          `${url.pathname}${url.search}`,
-          method,
-          headers,
-          body,
-          remaining,
+        response = await new Promise<ResponseHead>((resolve, reject) =>
+          this.#dispatch(
+            url.origin,
+            `${url.pathname}${url.search}`,
+            method,
+            headers,
+            body,
+            remaining,
+            new ResponseReader(this.#config.maxResponseBytes, resolve, reject),
+          ),
         );
       } catch (error) {
         return this.#failure(requestFailure(error, signal, url));

@@ -150,6 +150,7 @@ export { readJson } from "./http/body.js";
 export { sendJson } from "./http/send.js";
 export { deepEqual, vectorsEqual } from "./deep-equal.js";
 export { previewValue } from "./preview-value.js";
+export { findTooDeep } from "./nesting-depth.js";
 export { coreVersion } from "./version.js";
 // Plugins declare their config schemas with the same TypeBox copy core checks them with.
 export { Type, type Static, type TSchema } from "@sinclair/typebox";

@@ -1,4 +1,5 @@
 import { isObjectId } from "../ids.js";
+import { findTooDeep } from "../nesting-depth.js";
 import { previewValue } from "../preview-value.js";
 import type { ClassDefinition, PropertyType } from "./types.js";
 
@@ -59,7 +60,7 @@ export function checkPropertyValue(
     case "object":
       if (typeof value !== "object" || value === null || Array.isArray(value))
         return `expected an object, got ${describe(value)}`;
-      return nestingDepthExceeded(value)
+      return findTooDeep(value, MAX_NESTING_DEPTH)
         ? `value is nested more than ${MAX_NESTING_DEPTH} levels deep; flatten it`
         : undefined;
   }
@@ -71,30 +72,6 @@ export function checkPropertyValue(
  * values recursively, so a deeper value could overflow their call stack.
  */
 export const MAX_NESTING_DEPTH = 64;
-
-/**
- * Tells whether a value nests deeper than {@link MAX_NESTING_DEPTH}. It walks
- * with its own stack instead of recursing, so the check cannot overflow the
- * call stack itself, and depth first, so it stops early even on a cycle.
- */
-function nestingDepthExceeded(value: object): boolean {
-  const values: unknown[] = [value];
-  const depths: number[] = [1];
-  while (values.length > 0) {
-    const current = values.pop();
-    const depth = depths.pop()!;
-    if (typeof current !== "object" || current === null) continue;
-    if (depth > MAX_NESTING_DEPTH) return true;
-
-    const children = Array.isArray(current) ? current : Object.values(current);
-    for (const child of children) {
-      if (typeof child !== "object" || child === null) continue;
-      values.push(child);
-      depths.push(depth + 1);
-    }
-  }
-  return false;
-}
 
 /**
  * Checks properties against their class. Null is allowed for every property

@@ -1,4 +1,5 @@
 import type { GraphQLError } from "graphql";
+import { findTooDeep } from "@weft/core";
 import { SubscriptionsErrorCode, graphQLErrorWithCode } from "../errors.js";
 
 /**
@@ -21,7 +22,7 @@ export function checkVariablesDepth(
   variables: Record<string, unknown>,
 ): GraphQLError | undefined {
   for (const [name, value] of Object.entries(variables)) {
-    if (depthExceeds(value, MAX_VARIABLE_DEPTH)) {
+    if (findTooDeep(value, MAX_VARIABLE_DEPTH) !== undefined) {
       return graphQLErrorWithCode(
         SubscriptionsErrorCode.QUERY_TOO_DEEP,
         `variable $${name} nests deeper than ${MAX_VARIABLE_DEPTH} levels of lists and objects; flatten nested where filters and lists`,
@@ -30,21 +31,4 @@ export function checkVariablesDepth(
     }
   }
   return undefined;
-}
-
-/** Walks `value` depth-first with an explicit stack and stops at the first container below `maxDepth`. */
-function depthExceeds(value: unknown, maxDepth: number): boolean {
-  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    if (typeof item.value !== "object" || item.value === null) continue;
-
-    const depth = item.depth + 1;
-    if (depth > maxDepth) return true;
-    const children = Array.isArray(item.value)
-      ? item.value
-      : Object.values(item.value);
-    for (const child of children) stack.push({ value: child, depth });
-  }
-  return false;
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, MAX_WHERE_DEPTH, WeftError, type Where } from "@weft/core";
+import type { Where } from "@weft/core";
 import { combinatorNames } from "./names.js";
 
 /** Operators whose explicit null operand means "compare with null". */
@@ -11,57 +11,36 @@ const nullableOperators = new Set(["equals", "notEquals"]);
  * conditions, and null operands other than `equals: null` and
  * `notEquals: null`. Returns undefined when nothing is left, which matches
  * every object.
- * @throws WeftError `WEFT_ERR_FILTER_INVALID` for more than
- * `MAX_WHERE_DEPTH` levels of `and`, `or` and `not`, as core's compileFilter
- * raises for the same filter.
  */
 export function toCoreWhere(input: unknown): Where | undefined {
   if (input === null || input === undefined) return undefined;
 
-  const where = toCoreClause(input as Record<string, unknown>, ["where"]);
+  const where = toCoreClause(input as Record<string, unknown>);
   return Object.keys(where).length > 0 ? where : undefined;
 }
 
 /**
  * Converts one clause. A clause with nothing left stays `{}`, not absent,
  * because core matches `{}` against every object: `not: {}` then matches
- * nothing and `or: [{}]` everything, as in HTTP and trigger filters.
+ * nothing and `or: [{}]` everything, as in HTTP and trigger filters. Core's
+ * filter compiler, which every result goes through, also applies its nesting
+ * limit to the kept clauses.
  */
-function toCoreClause(input: Record<string, unknown>, path: string[]): Where {
+function toCoreClause(input: Record<string, unknown>): Where {
   const where: Where = {};
   for (const [key, value] of Object.entries(input)) {
     if (value === null || value === undefined) continue;
 
     if (key === "and" || key === "or") {
-      checkDepth(path, key);
-      where[key] = (value as Array<Record<string, unknown>>).map((clause, i) =>
-        toCoreClause(clause, [...path, `${key}[${i}]`]),
-      );
+      where[key] = (value as Array<Record<string, unknown>>).map(toCoreClause);
     } else if (key === "not") {
-      checkDepth(path, key);
-      where.not = toCoreClause(value as Record<string, unknown>, [
-        ...path,
-        key,
-      ]);
+      where.not = toCoreClause(value as Record<string, unknown>);
     } else if (!combinatorNames.has(key)) {
       const condition = toCoreCondition(value as Record<string, unknown>);
       if (condition) where[key] = condition;
     }
   }
   return where;
-}
-
-/** Raises core's error for a clause nested `MAX_WHERE_DEPTH` levels deep, so the GraphQL API enforces the limit of HTTP and config filters. */
-function checkDepth(path: string[], key: string): void {
-  const depth = path.length - 1;
-  if (depth < MAX_WHERE_DEPTH) return;
-
-  const where = [...path, key].join(".");
-  throw new WeftError(
-    ErrorCode.FILTER_INVALID,
-    `${where}: nested deeper than ${MAX_WHERE_DEPTH} levels of and, or and not; flatten the filter`,
-    { details: { path: where } },
-  );
 }
 
 function toCoreCondition(
