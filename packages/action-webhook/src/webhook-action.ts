@@ -563,7 +563,7 @@ function parseEndpoint(
   return url;
 }
 
-/** Returns the hint to set `allowPrivateNetworks`, for the ranges it opens only. */
+/** Returns the hint to set `allowPrivateNetworks`, but only for the ranges that setting opens. */
 function privateRangeHint(range: string): string {
   return privateRanges.has(range)
     ? ", or set allowPrivateNetworks: true to allow every private network"

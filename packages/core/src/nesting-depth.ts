@@ -9,9 +9,9 @@ interface Frame {
 /**
  * Finds the first object or array nested deeper than `maxDepth` levels, the
  * value itself counting as level 1. It walks depth first with an explicit
- * stack, so it cannot overflow the call stack on the input it rejects, and it
- * stops at the first level past the limit, so a value with a cycle ends there
- * too.
+ * stack, so it cannot overflow the call stack on the input it rejects. It
+ * stops at the first level past the limit, so a value with a cycle ends
+ * there too.
  * @returns the keys from `value` to the first container too deep, or undefined when none is.
  */
 export function findTooDeep(

@@ -263,7 +263,7 @@ export class RequestPreparer {
 /**
  * Turns the stack overflow of graphql-js's recursive parser and validator
  * into a client error. With graphql 16 on Node 20's default stack, a
- * `where` literal of 1,000 levels of `and` already overflows (500 parse),
+ * `where` literal of 1,000 levels of `and` overflows (500 levels parse),
  * before the filter compiler's own nesting limit can apply.
  */
 function tooDeepToParse(error: unknown): GraphQLError | undefined {
